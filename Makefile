@@ -1,0 +1,31 @@
+# Replikube: the operator and the Redis-protocol data plane, one binary.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/replikube
+PKGS := ./...
+
+.PHONY: all build test unit bench fuzz verify fmt vet tidy clean
+
+all: build
+
+build: ## Build bin/replikube.
+	$(GO) build -o $(BIN) .
+
+test: build ## Run every test: unit, differential against redis-server, clients.
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+bench: build ## redis-benchmark against redis-server and replikube, ratios printed.
+	hack/bench.sh
+
+fuzz: ## Short runs of every fuzz target.
+	hack/fuzz.sh
+
+verify: ## gofmt, go vet, go mod tidy and generated files are clean.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet $(PKGS)
+	@cp go.mod /tmp/replikube.go.mod.bak; cp go.sum /tmp/replikube.go.sum.bak 2>/dev/null || true; \
+	$(GO) mod tidy; \
+	if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changed go.mod/go.sum"; git --no-pager diff -- go.mod go.sum; exit 1; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,3 @@
+module github.com/replikube/replikube
+
+go 1.26

@@ -1,0 +1,414 @@
+package keyspace
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// Dict is a chained hash table with incremental rehashing, after Redis's
+// dict.c. Go maps cannot resume an iteration from a cursor, and SCAN must
+// return every element present for the whole scan even while the table
+// grows or shrinks; Redis's reverse-binary cursor gives that guarantee, so
+// Dict reproduces it. It also gives uniform random sampling for RANDOMKEY,
+// eviction and active expiry.
+type Dict[V any] struct {
+	seed      maphash.Seed
+	ht        [2]table[V]
+	rehashIdx int // -1 when not rehashing
+}
+
+type table[V any] struct {
+	buckets []*Entry[V]
+	used    int
+}
+
+// Entry is one key and its value. Pointers to entries stay valid until the
+// entry is deleted.
+type Entry[V any] struct {
+	Key  string
+	Val  V
+	next *Entry[V]
+}
+
+// NewDict returns an empty dict.
+func NewDict[V any]() *Dict[V] {
+	return &Dict[V]{seed: maphash.MakeSeed(), rehashIdx: -1}
+}
+
+// Len is the number of entries.
+func (d *Dict[V]) Len() int { return d.ht[0].used + d.ht[1].used }
+
+// Buckets is the number of buckets (for INFO and DEBUG HTSTATS).
+func (d *Dict[V]) Buckets() int { return len(d.ht[0].buckets) + len(d.ht[1].buckets) }
+
+func (d *Dict[V]) rehashing() bool { return d.rehashIdx >= 0 }
+
+func (d *Dict[V]) hashBytes(b []byte) uint64  { return maphash.Bytes(d.seed, b) }
+func (d *Dict[V]) hashString(s string) uint64 { return maphash.String(d.seed, s) }
+
+// rehashStep moves up to n buckets from the old table to the new one,
+// visiting at most 10*n empty buckets.
+func (d *Dict[V]) rehashStep(n int) bool {
+	if !d.rehashing() {
+		return false
+	}
+	empty := n * 10
+	for ; n > 0 && d.ht[0].used > 0; n-- {
+		for d.ht[0].buckets[d.rehashIdx] == nil {
+			d.rehashIdx++
+			empty--
+			if empty == 0 {
+				return true
+			}
+		}
+		e := d.ht[0].buckets[d.rehashIdx]
+		mask := uint64(len(d.ht[1].buckets) - 1)
+		for e != nil {
+			next := e.next
+			h := d.hashString(e.Key) & mask
+			e.next = d.ht[1].buckets[h]
+			d.ht[1].buckets[h] = e
+			d.ht[0].used--
+			d.ht[1].used++
+			e = next
+		}
+		d.ht[0].buckets[d.rehashIdx] = nil
+		d.rehashIdx++
+	}
+	if d.ht[0].used == 0 {
+		d.ht[0] = d.ht[1]
+		d.ht[1] = table[V]{}
+		d.rehashIdx = -1
+		return false
+	}
+	return true
+}
+
+// RehashFor performs rehash steps of 100 buckets until done or n steps
+// were made; the server cron calls it so idle tables finish rehashing.
+func (d *Dict[V]) RehashFor(n int) {
+	for i := 0; i < n && d.rehashStep(100); i++ {
+	}
+}
+
+func nextPow2(n int) int {
+	if n < 4 {
+		return 4
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+func (d *Dict[V]) resize(size int) {
+	if d.rehashing() {
+		return
+	}
+	size = nextPow2(size)
+	if size == len(d.ht[0].buckets) {
+		return
+	}
+	nt := table[V]{buckets: make([]*Entry[V], size)}
+	if d.ht[0].buckets == nil {
+		d.ht[0] = nt
+		return
+	}
+	d.ht[1] = nt
+	d.rehashIdx = 0
+}
+
+func (d *Dict[V]) expandIfNeeded() {
+	if d.rehashing() {
+		return
+	}
+	if len(d.ht[0].buckets) == 0 {
+		d.resize(4)
+		return
+	}
+	if d.ht[0].used >= len(d.ht[0].buckets) {
+		d.resize(d.ht[0].used + 1)
+	}
+}
+
+// ShrinkIfNeeded halves the table when it is less than 10% full, as
+// Redis's htNeedsResize; called after deletions.
+func (d *Dict[V]) ShrinkIfNeeded() {
+	if d.rehashing() {
+		return
+	}
+	size := len(d.ht[0].buckets)
+	if size > 4 && d.ht[0].used*10 < size {
+		d.resize(max(d.ht[0].used, 4))
+	}
+}
+
+// FindBytes returns the entry for key, or nil.
+func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {
+	if d.Len() == 0 {
+		return nil
+	}
+	if d.rehashing() {
+		d.rehashStep(1)
+	}
+	h := d.hashBytes(key)
+	for t := 0; t < 2; t++ {
+		tb := &d.ht[t]
+		if len(tb.buckets) == 0 {
+			break
+		}
+		for e := tb.buckets[h&uint64(len(tb.buckets)-1)]; e != nil; e = e.next {
+			if e.Key == string(key) {
+				return e
+			}
+		}
+		if !d.rehashing() {
+			break
+		}
+	}
+	return nil
+}
+
+// Find returns the entry for key, or nil.
+func (d *Dict[V]) Find(key string) *Entry[V] {
+	if d.Len() == 0 {
+		return nil
+	}
+	if d.rehashing() {
+		d.rehashStep(1)
+	}
+	h := d.hashString(key)
+	for t := 0; t < 2; t++ {
+		tb := &d.ht[t]
+		if len(tb.buckets) == 0 {
+			break
+		}
+		for e := tb.buckets[h&uint64(len(tb.buckets)-1)]; e != nil; e = e.next {
+			if e.Key == key {
+				return e
+			}
+		}
+		if !d.rehashing() {
+			break
+		}
+	}
+	return nil
+}
+
+// AddOrFind returns the entry for key, creating it with the zero value when
+// absent; created reports which.
+func (d *Dict[V]) AddOrFind(key []byte) (e *Entry[V], created bool) {
+	if e := d.FindBytes(key); e != nil {
+		return e, false
+	}
+	d.expandIfNeeded()
+	if d.rehashing() {
+		d.rehashStep(1)
+	}
+	t := 0
+	if d.rehashing() {
+		t = 1
+	}
+	tb := &d.ht[t]
+	h := d.hashBytes(key) & uint64(len(tb.buckets)-1)
+	e = &Entry[V]{Key: string(key), next: tb.buckets[h]}
+	tb.buckets[h] = e
+	tb.used++
+	return e, true
+}
+
+// Set stores val under key and reports whether the key was new.
+func (d *Dict[V]) Set(key []byte, val V) bool {
+	e, created := d.AddOrFind(key)
+	e.Val = val
+	return created
+}
+
+// Delete removes key and returns the removed entry, or nil.
+func (d *Dict[V]) Delete(key []byte) *Entry[V] {
+	if d.Len() == 0 {
+		return nil
+	}
+	if d.rehashing() {
+		d.rehashStep(1)
+	}
+	h := d.hashBytes(key)
+	for t := 0; t < 2; t++ {
+		tb := &d.ht[t]
+		if len(tb.buckets) == 0 {
+			break
+		}
+		idx := h & uint64(len(tb.buckets)-1)
+		var prev *Entry[V]
+		for e := tb.buckets[idx]; e != nil; e = e.next {
+			if e.Key == string(key) {
+				if prev == nil {
+					tb.buckets[idx] = e.next
+				} else {
+					prev.next = e.next
+				}
+				e.next = nil
+				tb.used--
+				return e
+			}
+			prev = e
+		}
+		if !d.rehashing() {
+			break
+		}
+	}
+	return nil
+}
+
+// Clear removes everything.
+func (d *Dict[V]) Clear() {
+	d.ht = [2]table[V]{}
+	d.rehashIdx = -1
+}
+
+// Each calls fn for every entry until fn returns false. fn must not add or
+// delete entries.
+func (d *Dict[V]) Each(fn func(*Entry[V]) bool) {
+	for t := 0; t < 2; t++ {
+		for _, e := range d.ht[t].buckets {
+			for e != nil {
+				next := e.next
+				if !fn(e) {
+					return
+				}
+				e = next
+			}
+		}
+	}
+}
+
+// Random returns a random entry, or nil when empty: a random non-empty
+// bucket, then a random element of its chain, as dictGetRandomKey.
+func (d *Dict[V]) Random(r *rand.Rand) *Entry[V] {
+	if d.Len() == 0 {
+		return nil
+	}
+	if d.rehashing() {
+		d.rehashStep(1)
+	}
+	var head *Entry[V]
+	for head == nil {
+		if d.rehashing() {
+			s0, s1 := len(d.ht[0].buckets), len(d.ht[1].buckets)
+			// Buckets below rehashIdx in the old table are empty.
+			i := d.rehashIdx + r.IntN(s0+s1-d.rehashIdx)
+			if i >= s0 {
+				head = d.ht[1].buckets[i-s0]
+			} else {
+				head = d.ht[0].buckets[i]
+			}
+		} else {
+			head = d.ht[0].buckets[r.IntN(len(d.ht[0].buckets))]
+		}
+	}
+	n := 0
+	for e := head; e != nil; e = e.next {
+		n++
+	}
+	k := r.IntN(n)
+	e := head
+	for ; k > 0; k-- {
+		e = e.next
+	}
+	return e
+}
+
+// Sample calls fn for up to count entries taken from consecutive buckets
+// starting at a random one, as dictGetSomeKeys: cheap, not uniform, good
+// enough for eviction and expiry sampling.
+func (d *Dict[V]) Sample(r *rand.Rand, count int, fn func(*Entry[V])) {
+	if d.Len() == 0 || count <= 0 {
+		return
+	}
+	count = min(count, d.Len())
+	for j := 0; j < count && d.rehashing(); j++ {
+		d.rehashStep(1)
+	}
+	tables := 1
+	if d.rehashing() {
+		tables = 2
+	}
+	maxMask := len(d.ht[0].buckets) - 1
+	if tables == 2 && len(d.ht[1].buckets)-1 > maxMask {
+		maxMask = len(d.ht[1].buckets) - 1
+	}
+	i := r.IntN(maxMask + 1)
+	emptyLen := 0
+	stored := 0
+	steps := count * 10
+	for stored < count && steps > 0 {
+		steps--
+		for t := 0; t < tables; t++ {
+			if tables == 2 && t == 0 && i < d.rehashIdx {
+				if i < len(d.ht[1].buckets) {
+					continue
+				}
+				i = d.rehashIdx
+			}
+			if i >= len(d.ht[t].buckets) {
+				continue
+			}
+			e := d.ht[t].buckets[i]
+			if e == nil {
+				emptyLen++
+				if emptyLen >= 5 && emptyLen > count {
+					i = r.IntN(maxMask + 1)
+					emptyLen = 0
+				}
+				continue
+			}
+			emptyLen = 0
+			for ; e != nil && stored < count; e = e.next {
+				fn(e)
+				stored++
+			}
+		}
+		i = (i + 1) & maxMask
+	}
+}
+
+// Scan visits the entries of the bucket(s) at cursor and returns the next
+// cursor, 0 when the scan is complete. The reverse-binary increment of the
+// cursor is what guarantees that an entry present for the whole scan is
+// visited at least once across resizes.
+func (d *Dict[V]) Scan(cursor uint64, fn func(*Entry[V])) uint64 {
+	if d.Len() == 0 {
+		return 0
+	}
+	emit := func(e *Entry[V]) {
+		for e != nil {
+			next := e.next
+			fn(e)
+			e = next
+		}
+	}
+	if !d.rehashing() {
+		m0 := uint64(len(d.ht[0].buckets) - 1)
+		emit(d.ht[0].buckets[cursor&m0])
+		cursor |= ^m0
+		cursor = bits.Reverse64(cursor)
+		cursor++
+		return bits.Reverse64(cursor)
+	}
+	small, large := &d.ht[0], &d.ht[1]
+	if len(small.buckets) > len(large.buckets) {
+		small, large = large, small
+	}
+	m0 := uint64(len(small.buckets) - 1)
+	m1 := uint64(len(large.buckets) - 1)
+	emit(small.buckets[cursor&m0])
+	for {
+		emit(large.buckets[cursor&m1])
+		cursor |= ^m1
+		cursor = bits.Reverse64(cursor)
+		cursor++
+		cursor = bits.Reverse64(cursor)
+		if cursor&(m0^m1) == 0 {
+			break
+		}
+	}
+	return cursor
+}

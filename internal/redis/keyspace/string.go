@@ -1,0 +1,48 @@
+package keyspace
+
+import "strconv"
+
+// String is a string value. Raw marks strings that were modified in place
+// (APPEND, SETRANGE, SETBIT), which Redis stores as "raw" whatever their
+// length.
+type String struct {
+	B   []byte
+	Raw bool
+}
+
+// NewString wraps b, which the String now owns.
+func NewString(b []byte) *String { return &String{B: b} }
+
+// Kind implements Value.
+func (s *String) Kind() Kind { return KindString }
+
+// Encoding reports "int", "embstr" or "raw" as Redis would store the value.
+func (s *String) Encoding() string {
+	if !s.Raw && IsIntEncodable(s.B) {
+		return "int"
+	}
+	if !s.Raw && len(s.B) <= 44 {
+		return "embstr"
+	}
+	return "raw"
+}
+
+// MemUsage implements Value.
+func (s *String) MemUsage() int64 { return int64(cap(s.B)) + 32 }
+
+// IsIntEncodable reports whether Redis would store b as an integer: a
+// canonical decimal int64 of at most 20 characters.
+func IsIntEncodable(b []byte) bool {
+	if len(b) == 0 || len(b) > 20 {
+		return false
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return false
+	}
+	var a [20]byte
+	return string(strconv.AppendInt(a[:0], v, 10)) == string(b)
+}
+
+// Clone implements Value.
+func (s *String) Clone() Value { return &String{B: append([]byte(nil), s.B...), Raw: s.Raw} }
