@@ -6,6 +6,9 @@ PKGS := ./...
 
 .PHONY: all build test unit bench fuzz verify fmt vet tidy clean
 
+.DEFAULT_GOAL := build
+include hack/operator.mk
+
 all: build
 
 build: ## Build bin/replikube.
@@ -20,7 +23,7 @@ bench: build ## redis-benchmark against redis-server and replikube, ratios print
 fuzz: ## Short runs of every fuzz target.
 	hack/fuzz.sh
 
-verify: ## gofmt, go vet, go mod tidy and generated files are clean.
+verify: verify-gen ## gofmt, go vet, go mod tidy and generated files are clean.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet $(PKGS)
 	@cp go.mod /tmp/replikube.go.mod.bak; cp go.sum /tmp/replikube.go.sum.bak 2>/dev/null || true; \
