@@ -261,6 +261,9 @@ func (e *Engine) Lookup(args [][]byte) (*Command, string) {
 	}
 	if cmd.Sub != nil {
 		if len(args) < 2 {
+			if cmd.Handler != nil {
+				return cmd, ""
+			}
 			return cmd, "ERR wrong number of arguments for '" + cmd.Name + "' command"
 		}
 		sub := e.lookupSub(cmd, args[1])

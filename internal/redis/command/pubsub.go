@@ -279,3 +279,9 @@ func helpReply(cmd string, lines []string) Handler {
 
 // HelpReply is helpReply for the server's container commands.
 func HelpReply(cmd string, lines []string) Handler { return helpReply(cmd, lines) }
+
+// PubSubChannels is the number of channels with subscribers.
+func (e *Engine) PubSubChannels() int { return len(e.channels) }
+
+// PubSubPatterns is the number of subscribed patterns.
+func (e *Engine) PubSubPatterns() int { return len(e.patterns) }

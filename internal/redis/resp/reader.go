@@ -48,7 +48,7 @@ var ErrQueryBufferLimit = errors.New("resp: client query buffer limit reached")
 
 var errIncomplete = errors.New("resp: incomplete")
 
-func protoErr(msg string) error { return &ProtocolError{Msg: "Protocol error: " + msg} }
+func protoErr(msg string) error { return &ProtocolError{Msg: "ERR Protocol error: " + msg} }
 
 // Reader parses pipelined requests out of a connection. Arguments returned by
 // Next alias the reader's buffer and stay valid until the next call to Fill.

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/replikube/replikube/internal/redis/command"
+	"github.com/replikube/replikube/internal/redis/keyspace"
+)
+
+const debugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
+// debugAllowed applies enable-debug-command.
+func (s *Server) debugAllowed(c *command.Client) bool {
+	switch s.cfg.EnableDebugCommand {
+	case "yes":
+		return true
+	case "local":
+		cn, ok := c.Extra.(*conn)
+		return !ok || cn.local
+	}
+	return false
+}
+
+func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
+	if !s.debugAllowed(c) {
+		c.Error(debugNotAllowed)
+		return
+	}
+	sub := strings.ToLower(string(args[1]))
+	if h, ok := s.DebugHooks[sub]; ok {
+		h(c, args)
+		return
+	}
+	switch sub {
+	case "help":
+		command.HelpReply("DEBUG", []string{
+			"CHANGE-REPL-ID", "    Change the replication IDs of the instance.",
+			"DIGEST", "    Output a hex signature representing the current DB content.",
+			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
+			"ERROR <string>", "    Return a Redis protocol error with <string> as message.",
+			"LOG <message>", "    Write <message> to the server log.",
+			"OBJECT <key>", "    Show low level info about the `key` and associated value.",
+			"PROTOCOL <type>", "    Reply with a test value of the specified type.",
+			"RELOAD [option value]...", "    Save the RDB on disk and reload it back to memory.",
+			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+		})(c, args)
+	case "sleep":
+		if len(args) != 3 {
+			c.Error(command.ErrSyntax)
+			return
+		}
+		secs, ok := command.ParseFloat(args[2])
+		if !ok {
+			c.Error(command.ErrNotFloat)
+			return
+		}
+		// Redis sleeps holding its only thread: so do we, holding the lock.
+		time.Sleep(time.Duration(secs * float64(time.Second)))
+		c.OK()
+	case "set-active-expire":
+		if len(args) != 3 {
+			c.Error(command.ErrSyntax)
+			return
+		}
+		v, ok := command.ParseInt(args[2])
+		if !ok {
+			c.Error(command.ErrNotInteger)
+			return
+		}
+		s.activeExpire.Store(v != 0)
+		c.OK()
+	case "log":
+		if len(args) != 3 {
+			c.Error(command.ErrSyntax)
+			return
+		}
+		s.log.Warningf("DEBUG LOG: %s", args[2])
+		c.OK()
+	case "error":
+		if len(args) != 3 {
+			c.Error(command.ErrSyntax)
+			return
+		}
+		c.Error(string(args[2]))
+	case "object":
+		if len(args) != 3 {
+			c.Error(command.ErrSyntax)
+			return
+		}
+		e := c.DB.LookupReadNoTouch(args[2])
+		if e == nil {
+			c.Error(command.ErrNoSuchKey)
+			return
+		}
+		v := e.Val.Val
+		extra := ""
+		if v.Kind() == keyspace.KindList {
+			extra = " ql_nodes:1 ql_avg_node:1.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:0"
+		}
+		c.W.Simple(fmt.Sprintf("Value at:%p refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
+			v, v.Encoding(), v.MemUsage(), e.Val.LRU, s.ks.IdleSeconds(&e.Val), extra))
+	case "digest":
+		c.W.Simple(s.digest())
+	case "digest-value":
+		c.W.Array(len(args) - 2)
+		for _, k := range args[2:] {
+			e := c.DB.LookupReadNoTouch(k)
+			if e == nil {
+				c.W.Simple(strings.Repeat("0", 40))
+				continue
+			}
+			c.W.Simple(valueDigest(e.Val.Val))
+		}
+	case "protocol":
+		if len(args) != 3 {
+			c.Error(command.ErrSyntax)
+			return
+		}
+		debugProtocol(c, strings.ToLower(string(args[2])))
+	case "jmap", "quicklist-packed-threshold", "stringmatch-len", "pause-cron", "replybuffer", "dict-resizing":
+		c.OK()
+	default:
+		c.Error("ERR unknown subcommand '" + string(args[1]) + "'. Try DEBUG HELP.")
+	}
+}
+
+func debugProtocol(c *command.Client, name string) {
+	switch name {
+	case "string":
+		c.W.BulkString("Hello World")
+	case "integer":
+		c.W.Int(12345)
+	case "double":
+		c.W.Double(3.141)
+	case "bignum":
+		if c.W.Proto >= 3 {
+			c.W.Raw([]byte("(1234567999999999999999999999999999999\r\n"))
+		} else {
+			c.W.BulkString("1234567999999999999999999999999999999")
+		}
+	case "null":
+		c.W.Null()
+	case "array":
+		c.W.Array(3)
+		for i := int64(0); i < 3; i++ {
+			c.W.Int(i)
+		}
+	case "set":
+		c.W.Set(3)
+		for i := int64(0); i < 3; i++ {
+			c.W.Int(i)
+		}
+	case "map":
+		c.W.Map(3)
+		for i := int64(0); i < 3; i++ {
+			c.W.Int(i)
+			c.W.Bool(i == 1)
+		}
+	case "attrib":
+		if c.W.Proto >= 3 {
+			c.W.Raw([]byte("|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"))
+		}
+		c.W.BulkString("Some real reply following the attribute")
+	case "push":
+		if c.W.Proto < 3 {
+			c.Error("ERR RESP2 is not supported by this command")
+			return
+		}
+		c.W.Push(2)
+		c.W.BulkString("server-cpu-usage")
+		c.W.Int(42)
+		c.W.BulkString("Some real reply following the push reply")
+	case "true":
+		c.W.Bool(true)
+	case "false":
+		c.W.Bool(false)
+	case "verbatim":
+		c.W.Verbatim("txt", "This is a verbatim\nstring")
+	default:
+		c.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+	}
+}
+
+// valueDigest hashes a value's type, encoding-independent content.
+func valueDigest(v keyspace.Value) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%d:", v.Kind())
+	switch x := v.(type) {
+	case *keyspace.String:
+		h.Write(x.B)
+	case keyspace.ElementLister:
+		for _, el := range x.Elements() {
+			h.Write(el)
+			h.Write([]byte{0})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// digest is DEBUG DIGEST: an order-independent hash of the dataset.
+func (s *Server) digest() string {
+	var acc [20]byte
+	empty := true
+	for _, db := range s.ks.DBs {
+		db.Dict().Each(func(e *keyspace.KeyEntry) bool {
+			if db.IsExpired(e) {
+				return true
+			}
+			empty = false
+			sum := sha1.Sum([]byte(fmt.Sprintf("%d\x00%s\x00%s\x00%d", db.ID, e.Key, valueDigest(e.Val.Val), e.Val.Expire)))
+			for i := range acc {
+				acc[i] ^= sum[i]
+			}
+			return true
+		})
+	}
+	if empty {
+		return strings.Repeat("0", 40)
+	}
+	return hex.EncodeToString(acc[:])
+}
