@@ -39,6 +39,9 @@ func parseReply(b []byte, depth int) (Reply, []byte, error) {
 	if nl < 0 {
 		return Reply{}, nil, ErrIncompleteReply
 	}
+	if nl == 0 {
+		return Reply{}, nil, errors.New("resp: empty reply line")
+	}
 	t := b[0]
 	line := b[1:nl]
 	rest := b[nl+2:]
