@@ -418,7 +418,7 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 			e.feedMonitors(c, args)
 		}
 	}
-	if c.dirty != dirtyBefore && !c.noPropagate {
+	if c.dirty != dirtyBefore && !c.noPropagate && e.Prop != nil {
 		if c.propOverride != nil {
 			for _, argv := range c.propOverride {
 				e.propQueue = append(e.propQueue, propOp{db: c.DB.ID, argv: argv})
@@ -431,11 +431,20 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 	c.Cmd, c.curArgs = prevCmd, prevArgs
 }
 
-// runHandler isolates a panicking handler: the panic is turned into an
-// error reply and re-raised only by the connection layer, which closes that
-// one connection.
 func (e *Engine) runHandler(c *Client, cmd *Command, args [][]byte) {
 	cmd.Handler(c, args)
+}
+
+// RecoverFromPanic restores the engine's bookkeeping after a handler
+// panicked while c ran a command; the connection layer then closes c.
+// Writes queued by the failed command are dropped, as the command did not
+// complete. The caller holds e.Mu.
+func (e *Engine) RecoverFromPanic(c *Client) {
+	e.nesting = 0
+	e.propQueue = nil
+	e.KS.Account()
+	c.Flags &^= FlagExecuting
+	c.Cmd, c.curArgs, c.reblock = nil, nil, nil
 }
 
 // afterTopLevel flushes queued propagation and serves clients blocked on

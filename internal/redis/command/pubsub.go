@@ -12,9 +12,9 @@ func init() {
 			&Command{Name: "punsubscribe", Arity: -1, Flags: flags, Group: "pubsub", Since: "2.0.0", Handler: cmdPUnsubscribe},
 			&Command{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, Group: "pubsub", Since: "2.0.0", Handler: cmdPublish},
 			&Command{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Sub: map[string]*Command{
-				"channels": {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubChannels},
-				"numsub":   {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubNumsub},
-				"numpat":   {Arity: 2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubNumpat},
+				"channels":      {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubChannels},
+				"numsub":        {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubNumsub},
+				"numpat":        {Arity: 2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubNumpat},
 				"shardchannels": {Arity: -2, Flags: PubSub | Loading | Stale, Handler: func(c *Client, args [][]byte) { c.W.Array(0) }},
 				"shardnumsub": {Arity: -2, Flags: PubSub | Loading | Stale, Handler: func(c *Client, args [][]byte) {
 					c.W.Array(2 * (len(args) - 2))

@@ -55,12 +55,15 @@ func (db *DB) expireIfNeeded(e *KeyEntry) bool {
 	return true
 }
 
-func (db *DB) removeExpired(key string) {
-	db.delete([]byte(key))
+func (db *DB) removeExpired(key string) bool {
+	if db.delete([]byte(key)) == nil {
+		return false
+	}
 	db.ks.Stats.ExpiredKeys++
 	if db.ks.Hooks != nil {
 		db.ks.Hooks.KeyRemoved(db.ID, key, Expired)
 	}
+	return true
 }
 
 // Peek returns the entry without touching expiry, LRU or stats.
@@ -314,9 +317,10 @@ func (ks *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 				}
 			})
 			for _, k := range batch {
-				db.removeExpired(k)
+				if db.removeExpired(k) {
+					removed++
+				}
 			}
-			removed += len(batch)
 			if ttlN > 0 {
 				avg := ttlSum / ttlN
 				if db.avgTTL == 0 {

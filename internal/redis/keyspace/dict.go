@@ -90,6 +90,8 @@ func (d *Dict[V]) rehashStep(n int) bool {
 func (d *Dict[V]) RehashFor(n int) {
 	for i := 0; i < n && d.rehashStep(100); i++ {
 	}
+	// A shrink is refused while rehashing; the cron retries it here.
+	d.ShrinkIfNeeded()
 }
 
 func nextPow2(n int) int {

@@ -117,7 +117,7 @@ type Keyspace struct {
 	// its master's stream, which alone decides when keys go.
 	IgnoreExpiry bool
 	// LFU makes access bump LFU counters instead of the LRU clock.
-	LFU         bool
+	LFU          bool
 	LFULogFactor int
 	LFUDecayTime int
 

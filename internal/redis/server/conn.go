@@ -131,6 +131,7 @@ func (cn *conn) runBuffered() (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if locked {
+				e.RecoverFromPanic(c)
 				e.Mu.Unlock()
 			}
 			panic(r)

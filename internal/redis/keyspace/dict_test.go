@@ -1,0 +1,184 @@
+package keyspace
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestDictBasic(t *testing.T) {
+	d := NewDict[int]()
+	for i := 0; i < 10000; i++ {
+		if !d.Set([]byte(fmt.Sprint(i)), i) {
+			t.Fatalf("%d not new", i)
+		}
+	}
+	if d.Set([]byte("5"), 55) {
+		t.Fatal("5 reported new")
+	}
+	if d.Len() != 10000 {
+		t.Fatalf("len %d", d.Len())
+	}
+	for i := 0; i < 10000; i++ {
+		e := d.Find(fmt.Sprint(i))
+		want := i
+		if i == 5 {
+			want = 55
+		}
+		if e == nil || e.Val != want {
+			t.Fatalf("find %d: %v", i, e)
+		}
+	}
+	for i := 0; i < 9990; i++ {
+		if d.Delete([]byte(fmt.Sprint(i))) == nil {
+			t.Fatalf("delete %d", i)
+		}
+		d.ShrinkIfNeeded()
+	}
+	if d.Len() != 10 || d.Find("9995") == nil || d.Find("1") != nil {
+		t.Fatalf("after deletes len=%d", d.Len())
+	}
+	for i := 0; i < 10; i++ {
+		d.RehashFor(1000)
+	}
+	if d.Buckets() > 64 {
+		t.Fatalf("did not shrink: %d buckets", d.Buckets())
+	}
+}
+
+// TestDictScanGuarantee checks SCAN's promise: an element present from
+// the start to the end of a scan is returned at least once, even when the
+// table grows and shrinks between calls.
+func TestDictScanGuarantee(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 20; round++ {
+		d := NewDict[int]()
+		stable := map[string]bool{}
+		for i := 0; i < 500; i++ {
+			k := fmt.Sprintf("stable:%d", i)
+			d.Set([]byte(k), i)
+			stable[k] = true
+		}
+		seen := map[string]bool{}
+		var cursor uint64
+		next := 0
+		for step := 0; ; step++ {
+			cursor = d.Scan(cursor, func(e *Entry[int]) { seen[e.Key] = true })
+			// Churn: grow a lot, then shrink, while the scan goes on.
+			switch {
+			case step%3 == 0:
+				for j := 0; j < r.IntN(400); j++ {
+					d.Set([]byte(fmt.Sprintf("tmp:%d", next)), 0)
+					next++
+				}
+			case step%3 == 1:
+				for j := 0; j < next; j++ {
+					d.Delete([]byte(fmt.Sprintf("tmp:%d", j)))
+				}
+				d.ShrinkIfNeeded()
+			}
+			if cursor == 0 {
+				break
+			}
+			if step > 100000 {
+				t.Fatal("scan does not terminate")
+			}
+		}
+		for k := range stable {
+			if !seen[k] {
+				t.Fatalf("round %d: %s never returned", round, k)
+			}
+		}
+	}
+}
+
+func TestDictRandomAndSample(t *testing.T) {
+	d := NewDict[int]()
+	r := rand.New(rand.NewPCG(3, 4))
+	if d.Random(r) != nil {
+		t.Fatal("random on empty")
+	}
+	for i := 0; i < 1000; i++ {
+		d.Set([]byte(fmt.Sprint(i)), i)
+	}
+	hits := map[string]int{}
+	for i := 0; i < 20000; i++ {
+		hits[d.Random(r).Key]++
+	}
+	if len(hits) < 900 {
+		t.Fatalf("random covers only %d keys", len(hits))
+	}
+	n := 0
+	d.Sample(r, 16, func(*Entry[int]) { n++ })
+	if n != 16 {
+		t.Fatalf("sample gave %d", n)
+	}
+}
+
+func TestKeyspaceExpiryAndAccounting(t *testing.T) {
+	now := int64(1000)
+	ks := New(2, func() int64 { return now })
+	db := ks.DBs[0]
+	e := db.Add([]byte("k"), NewString([]byte("v")))
+	db.SetExpire(e, 2000)
+	ks.Account()
+	if ks.UsedMemory() <= 0 {
+		t.Fatal("no memory accounted")
+	}
+	if db.LookupRead([]byte("k")) == nil {
+		t.Fatal("live key missing")
+	}
+	now = 2000
+	if db.LookupRead([]byte("k")) != nil {
+		t.Fatal("expired key visible")
+	}
+	if db.Len() != 0 || ks.Stats.ExpiredKeys != 1 || ks.UsedMemory() != 0 {
+		t.Fatalf("len=%d expired=%d mem=%d", db.Len(), ks.Stats.ExpiredKeys, ks.UsedMemory())
+	}
+	// Replicas keep expired keys but do not show them.
+	ks.Replica = true
+	e = db.Add([]byte("r"), NewString([]byte("v")))
+	db.SetExpire(e, 1500)
+	if db.LookupRead([]byte("r")) != nil || db.Len() != 1 {
+		t.Fatal("replica must hide but keep expired keys")
+	}
+	ks.Replica = false
+	for i := 0; i < 100; i++ {
+		e := db.Add([]byte(fmt.Sprint("v", i)), NewString([]byte("x")))
+		db.SetExpire(e, 1500)
+	}
+	ks.Account()
+	if n := ks.ActiveExpireCycle(1e9); n != 101 {
+		t.Fatalf("active cycle removed %d", n)
+	}
+}
+
+func TestEviction(t *testing.T) {
+	now := int64(1_000_000)
+	ks := New(1, func() int64 { return now })
+	db := ks.DBs[0]
+	for i := 0; i < 100; i++ {
+		db.Add([]byte(fmt.Sprint(i)), NewString([]byte("value")))
+	}
+	ks.Account()
+	if ks.EvictOne(NoEviction, 5) {
+		t.Fatal("noeviction evicted")
+	}
+	if ks.EvictOne(VolatileLRU, 5) {
+		t.Fatal("volatile policy evicted a persistent key")
+	}
+	for _, p := range []Policy{AllKeysLRU, AllKeysLFU, AllKeysRandom} {
+		before := db.Len()
+		if !ks.EvictOne(p, 5) || db.Len() != before-1 {
+			t.Fatalf("%s did not evict", p)
+		}
+	}
+	e := db.Add([]byte("vol"), NewString([]byte("v")))
+	db.SetExpire(e, now+10)
+	if !ks.EvictOne(VolatileTTL, 5) || db.Peek([]byte("vol")) != nil {
+		t.Fatal("volatile-ttl must evict the volatile key")
+	}
+	if ks.Stats.EvictedKeys != 4 {
+		t.Fatalf("evicted %d", ks.Stats.EvictedKeys)
+	}
+}
