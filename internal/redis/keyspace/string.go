@@ -4,10 +4,12 @@ import "strconv"
 
 // String is a string value. Raw marks strings that were modified in place
 // (APPEND, SETRANGE, SETBIT), which Redis stores as "raw" whatever their
-// length.
+// length. NoInt marks strings Redis stores as text even when they read as
+// an integer (the result of INCRBYFLOAT: "3000" is "embstr" there).
 type String struct {
-	B   []byte
-	Raw bool
+	B     []byte
+	Raw   bool
+	NoInt bool
 }
 
 // NewString wraps b, which the String now owns.
@@ -18,7 +20,7 @@ func (s *String) Kind() Kind { return KindString }
 
 // Encoding reports "int", "embstr" or "raw" as Redis would store the value.
 func (s *String) Encoding() string {
-	if !s.Raw && IsIntEncodable(s.B) {
+	if !s.Raw && !s.NoInt && IsIntEncodable(s.B) {
 		return "int"
 	}
 	if !s.Raw && len(s.B) <= 44 {
@@ -45,4 +47,6 @@ func IsIntEncodable(b []byte) bool {
 }
 
 // Clone implements Value.
-func (s *String) Clone() Value { return &String{B: append([]byte(nil), s.B...), Raw: s.Raw} }
+func (s *String) Clone() Value {
+	return &String{B: append([]byte(nil), s.B...), Raw: s.Raw, NoInt: s.NoInt}
+}
