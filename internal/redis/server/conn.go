@@ -77,10 +77,7 @@ func (cn *conn) serve() {
 			s.log.Warningf("Panic while serving client %s, closing it: %v\n%s", cn.cl.Addr, r, debug.Stack())
 		}
 	}()
-	s.eng.Mu.Lock()
-	protected := s.cfg.ProtectedMode && s.cfg.RequirePass == "" && !cn.local
-	s.eng.Mu.Unlock()
-	if protected {
+	if s.deniedByProtectedMode(cn.local) {
 		_, _ = cn.nc.Write([]byte(protectedModeMessage))
 		return
 	}
@@ -371,4 +368,12 @@ func (cn *conn) cleanup() {
 	s.mu.Lock()
 	delete(s.conns, cn)
 	s.mu.Unlock()
+}
+
+// deniedByProtectedMode applies protected-mode: with no password, only
+// loopback clients are served (Redis 7.0 ignores bind for this check).
+func (s *Server) deniedByProtectedMode(local bool) bool {
+	s.eng.Mu.Lock()
+	defer s.eng.Mu.Unlock()
+	return s.cfg.ProtectedMode && s.cfg.RequirePass == "" && !local
 }

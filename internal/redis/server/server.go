@@ -57,11 +57,17 @@ type Server struct {
 	statNetOut        atomic.Int64
 	statExpireCycleMs atomic.Int64
 
-	statReads         atomic.Int64
-	statWrites        atomic.Int64
+	statReads  atomic.Int64
+	statWrites atomic.Int64
 
 	activeExpire atomic.Bool
 	paused       pauseState
+
+	// Startup runs after binding and before serving (loading the dataset).
+	Startup func() error
+	// BeforeExit runs at shutdown with the SHUTDOWN mode ("", "save",
+	// "nosave"): the persistence layer saves here.
+	BeforeExit func(mode string) error
 
 	// LastSave reports LASTSAVE's time; set by the persistence layer.
 	LastSave func() int64

@@ -56,9 +56,9 @@ func freePort(t *testing.T) int {
 
 // testConn is a raw RESP connection.
 type testConn struct {
-	t  *testing.T
-	nc net.Conn
-	br *bufio.Reader
+	t   *testing.T
+	nc  net.Conn
+	br  *bufio.Reader
 	buf []byte
 }
 
