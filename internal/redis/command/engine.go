@@ -74,7 +74,7 @@ type Config struct {
 func DefaultConfig() *Config {
 	return &Config{
 		Policy: keyspace.NoEviction, Samples: 5,
-		ListMaxListpackSize: -2, HashMaxListpackEntries: 128, HashMaxListpackValue: 64,
+		ListMaxListpackSize: -2, HashMaxListpackEntries: 512, HashMaxListpackValue: 64,
 		SetMaxIntsetEntries: 512, ZSetMaxListpackEntries: 128, ZSetMaxListpackValue: 64,
 		ProtoMaxBulkLen: 512 * 1024 * 1024, SlowlogSlowerThan: 10000, SlowlogMaxLen: 128,
 		EnableDebugCommand: "no", Databases: 16,

@@ -15,14 +15,7 @@ const debugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-comm
 
 // debugAllowed applies enable-debug-command.
 func (s *Server) debugAllowed(c *command.Client) bool {
-	switch s.cfg.EnableDebugCommand {
-	case "yes":
-		return true
-	case "local":
-		cn, ok := c.Extra.(*conn)
-		return !ok || cn.local
-	}
-	return false
+	return allowProtectedAction(s.cfg.EnableDebugCommand, c)
 }
 
 func (s *Server) cmdDebug(c *command.Client, args [][]byte) {

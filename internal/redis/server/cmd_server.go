@@ -38,6 +38,7 @@ func (s *Server) registerCommands() {
 			"help": {Arity: 2, Flags: f, Handler: command.HelpReply("LATENCY", latencyHelp)},
 		}},
 		s.commandCommand(),
+		s.configCommand(),
 	)
 }
 

@@ -258,13 +258,16 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 		}
 		delay = 0
 		s.statConnections.Add(1)
+		s.eng.Mu.Lock()
+		maxClients := s.cfg.MaxClients
+		s.eng.Mu.Unlock()
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
 			_ = nc.Close()
 			return nil
 		}
-		if len(s.conns) >= s.cfg.MaxClients {
+		if len(s.conns) >= maxClients {
 			s.mu.Unlock()
 			s.statRejectedConns.Add(1)
 			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -365,10 +368,13 @@ func (s *Server) cron() {
 }
 
 func (s *Server) closeIdleClients() {
-	if s.cfg.Timeout <= 0 {
+	s.eng.Mu.Lock()
+	timeout := s.cfg.Timeout
+	s.eng.Mu.Unlock()
+	if timeout <= 0 {
 		return
 	}
-	limit := time.Duration(s.cfg.Timeout) * time.Second
+	limit := time.Duration(timeout) * time.Second
 	now := time.Now()
 	s.mu.Lock()
 	var idle []*conn
