@@ -269,7 +269,7 @@ func cmdPubsubNumpat(c *Client, args [][]byte) {
 func helpReply(cmd string, lines []string) Handler {
 	return func(c *Client, args [][]byte) {
 		all := append([]string{cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"}, lines...)
-		all = append(all, "HELP", "    Print this help.")
+		all = append(all, "HELP", "    Prints this help.")
 		c.W.Array(len(all))
 		for _, l := range all {
 			c.W.Simple(l)

@@ -9,10 +9,34 @@ type ScanOpts struct {
 	Type  string // SCAN TYPE filter, lower case; "" for none
 }
 
-// parseCursor parses a SCAN cursor: an unsigned 64-bit decimal.
+// parseCursor parses a SCAN cursor as Redis does with strtoul: optional
+// sign ("-1" wraps to 2^64-1), empty means 0, no leading space, no
+// trailing bytes, no overflow.
 func parseCursor(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := false
+	switch b[0] {
+	case ' ', '\t', '\n', '\r', '\v', '\f':
+		return 0, false
+	case '-':
+		neg = true
+		b = b[1:]
+	case '+':
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
 	v, err := strconv.ParseUint(string(b), 10, 64)
-	return v, err == nil
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // parseScanArgs parses "cursor [MATCH pattern] [COUNT count] [TYPE type]"

@@ -148,8 +148,14 @@ func TestKeyspaceExpiryAndAccounting(t *testing.T) {
 		db.SetExpire(e, 1500)
 	}
 	ks.Account()
-	if n := ks.ActiveExpireCycle(1e9); n != 101 {
-		t.Fatalf("active cycle removed %d", n)
+	// One cycle may stop early on a sparse sample, as Redis's does; a
+	// few cycles remove everything.
+	removed := 0
+	for i := 0; i < 50 && db.Len() > 0; i++ {
+		removed += ks.ActiveExpireCycle(1e9)
+	}
+	if removed != 101 || db.Len() != 0 {
+		t.Fatalf("active cycles removed %d, %d keys left", removed, db.Len())
 	}
 }
 
