@@ -14,7 +14,7 @@ all: build
 build: ## Build bin/replikube.
 	$(GO) build -o $(BIN) .
 
-test: build ## Run every test: unit, differential against redis-server, clients.
+test: build k8s-binaries ## Run every test: unit, differential against redis-server, clients, operator envtest.
 	$(GO) test -count=1 -timeout 25m $(PKGS)
 
 bench: build ## redis-benchmark against redis-server and replikube, ratios printed.
