@@ -39,6 +39,9 @@ type Server struct {
 	listeners []net.Listener
 	conns     map[*conn]struct{}
 	wg        sync.WaitGroup
+	acceptWG  sync.WaitGroup
+	stopped   chan struct{} // closed by Shutdown
+	serving   bool          // Serve has started (guarded by mu)
 	closing   atomic.Bool
 	cronStop  chan struct{}
 	cronDone  chan struct{}
@@ -100,6 +103,9 @@ func New(cfg *Config, log *Logger) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, eng: eng, ks: ks,
 		conns:             make(map[*conn]struct{}),
+		stopped:           make(chan struct{}),
+		cronStop:          make(chan struct{}),
+		cronDone:          make(chan struct{}),
 		ShutdownRequested: make(chan struct{}),
 		startTime:         time.Now(),
 		runID:             hex.EncodeToString(id[:]),
@@ -155,23 +161,31 @@ func (s *Server) applyConfig(old *Config) error {
 	if old != nil && old.MaxMemory != c.MaxMemory && c.MaxMemory > 0 {
 		s.eng.PerformEvictions()
 	}
-	if old != nil && (old.RequirePass != c.RequirePass) {
-		// Redis keeps existing connections authenticated.
+	if old != nil && (old.Port != c.Port || strings.Join(old.Bind, " ") != strings.Join(c.Bind, " ")) {
+		if err := s.rebind(old.Bind, old.Port); err != nil {
+			if old.Port != c.Port {
+				return errors.New("Unable to listen on this port. Check server logs.")
+			}
+			return errors.New("Failed to bind to specified addresses.")
+		}
 	}
 	return nil
 }
 
-// Listen binds the configured addresses. A bind address prefixed with
+// bindAll opens a listener per bind address. A bind address prefixed with
 // '-' is optional: failing to bind it is not an error, as in Redis.
-func (s *Server) Listen() error {
-	if s.cfg.Port == 0 {
-		return nil
+func bindAll(binds []string, port int) ([]net.Listener, error) {
+	if port == 0 {
+		return nil, nil
 	}
-	binds := s.cfg.Bind
 	if len(binds) == 0 {
 		binds = []string{"*", "-::*"}
 	}
+	var out []net.Listener
 	for _, b := range binds {
+		if b == "" {
+			continue
+		}
 		optional := strings.HasPrefix(b, "-")
 		addr := strings.TrimPrefix(b, "-")
 		switch addr {
@@ -184,24 +198,76 @@ func (s *Server) Listen() error {
 		if strings.Contains(addr, ":") {
 			network = "tcp6"
 		}
-		ln, err := net.Listen(network, net.JoinHostPort(addr, strconv.Itoa(s.cfg.Port)))
+		ln, err := net.Listen(network, net.JoinHostPort(addr, strconv.Itoa(port)))
 		if err != nil {
 			if optional {
 				continue
 			}
-			s.closeListeners()
-			return fmt.Errorf("listen on %s:%d: %w", addr, s.cfg.Port, err)
+			for _, l := range out {
+				_ = l.Close()
+			}
+			return nil, fmt.Errorf("listen on %s:%d: %w", addr, port, err)
 		}
-		s.listeners = append(s.listeners, ln)
+		out = append(out, ln)
 	}
-	if len(s.listeners) == 0 {
-		return fmt.Errorf("listen on port %d: no address could be bound", s.cfg.Port)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("listen on port %d: no address could be bound", port)
 	}
+	return out, nil
+}
+
+// Listen binds the configured addresses.
+func (s *Server) Listen() error {
+	lns, err := bindAll(s.cfg.Bind, s.cfg.Port)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.listeners = lns
+	s.mu.Unlock()
 	return nil
+}
+
+// rebind replaces the listeners after CONFIG SET port/bind. As in Redis
+// the old listeners close first (the new set may reuse their addresses);
+// if the new addresses cannot be bound the old ones are bound again.
+func (s *Server) rebind(oldBind []string, oldPort int) error {
+	s.mu.Lock()
+	old := s.listeners
+	s.listeners = nil
+	s.mu.Unlock()
+	for _, ln := range old {
+		_ = ln.Close()
+	}
+	lns, err := bindAll(s.cfg.Bind, s.cfg.Port)
+	if err != nil {
+		s.log.Warningf("Failed to bind: %v", err)
+		if lns, err2 := bindAll(oldBind, oldPort); err2 == nil {
+			s.installListeners(lns)
+		} else {
+			s.log.Warningf("Failed to restore the old listeners: %v", err2)
+		}
+		return err
+	}
+	s.installListeners(lns)
+	return nil
+}
+
+func (s *Server) installListeners(lns []net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners = lns
+	if s.serving && !s.closing.Load() {
+		for _, ln := range lns {
+			s.startAccept(ln)
+		}
+	}
 }
 
 // Addrs returns the bound addresses.
 func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []net.Addr
 	for _, ln := range s.listeners {
 		out = append(out, ln.Addr())
@@ -210,6 +276,8 @@ func (s *Server) Addrs() []net.Addr {
 }
 
 func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, ln := range s.listeners {
 		_ = ln.Close()
 	}
@@ -218,26 +286,43 @@ func (s *Server) closeListeners() {
 // Serve accepts connections on the bound listeners and runs the cron
 // until Shutdown; it then returns ErrServerClosed.
 func (s *Server) Serve() error {
-	s.cronStop = make(chan struct{})
-	s.cronDone = make(chan struct{})
-	go s.cron()
-	errs := make(chan error, len(s.listeners))
-	for _, ln := range s.listeners {
-		go func(ln net.Listener) { errs <- s.acceptLoop(ln) }(ln)
+	s.mu.Lock()
+	if s.closing.Load() || s.serving {
+		s.mu.Unlock()
+		return ErrServerClosed
 	}
-	var first error
-	for range s.listeners {
-		if err := <-errs; err != nil && first == nil && !s.closing.Load() {
-			first = err
+	s.serving = true
+	go s.cron()
+	for _, ln := range s.listeners {
+		s.startAccept(ln)
+	}
+	s.mu.Unlock()
+	<-s.stopped
+	s.acceptWG.Wait()
+	return ErrServerClosed
+}
+
+// startAccept runs an accept loop for ln. The caller holds s.mu.
+func (s *Server) startAccept(ln net.Listener) {
+	s.acceptWG.Add(1)
+	go func() {
+		defer s.acceptWG.Done()
+		if err := s.acceptLoop(ln); err != nil {
+			s.log.Warningf("Accepting on %s stopped: %v", ln.Addr(), err)
+		}
+	}()
+}
+
+// current reports whether ln is still one of the server's listeners.
+func (s *Server) current(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if l == ln {
+			return true
 		}
 	}
-	if len(s.listeners) == 0 {
-		<-s.cronStop
-	}
-	if first != nil {
-		return first
-	}
-	return ErrServerClosed
+	return false
 }
 
 func (s *Server) acceptLoop(ln net.Listener) error {
@@ -245,7 +330,7 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() {
+			if s.closing.Load() || !s.current(ln) {
 				return nil
 			}
 			var ne net.Error
@@ -305,10 +390,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closeListeners()
-	if s.cronStop != nil {
-		close(s.cronStop)
+	s.mu.Lock()
+	serving := s.serving
+	s.mu.Unlock()
+	close(s.cronStop)
+	if serving {
 		<-s.cronDone
 	}
+	close(s.stopped)
 	s.mu.Lock()
 	for cn := range s.conns {
 		cn.shutdown()
