@@ -25,16 +25,16 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-start() { # name binary port
-  local name=$1 bin=$2 port=$3
-  "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --logfile "$WORK/$name.log" --daemonize no &
+start() { # name port command...
+  local name=$1 port=$2; shift 2
+  "$@" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --logfile "$WORK/$name.log" --daemonize no &
   PIDS+=($!)
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
   echo "bench: $name did not start" >&2; exit 1
 }
 
-THEIRS_PORT=$(free_port); start redis-server "$(command -v redis-server)" "$THEIRS_PORT"; THEIRS_PID=${PIDS[-1]}
-OURS_PORT=$(free_port); start replikube "$BIN" "$OURS_PORT"; OURS_PID=${PIDS[-1]}
+THEIRS_PORT=$(free_port); start redis-server "$THEIRS_PORT" "$(command -v redis-server)"; THEIRS_PID=${PIDS[-1]}
+OURS_PORT=$(free_port); start replikube "$OURS_PORT" "$BIN" server; OURS_PID=${PIDS[-1]}
 
 run_bench() { # port pipeline -> csv lines "test,rps"
   redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$2" -t "$TESTS" -r 100000 --csv -q 2>/dev/null |

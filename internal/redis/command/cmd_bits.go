@@ -39,8 +39,9 @@ func (c *Client) bitOffsetArg(arg []byte, hash bool, width int64) (int64, bool) 
 		arg = arg[1:]
 	}
 	off, ok := ParseInt(arg)
-	if ok && useHash {
-		ok = off <= math.MaxInt64/width && off >= math.MinInt64/width
+	if useHash {
+		// The product wraps around as Redis's does (#2^60 of i64 is 0):
+		// only the result is range checked.
 		off *= width
 	}
 	if !ok || off < 0 || (!c.obeysAnything() && off>>3 >= c.E.Cfg.ProtoMaxBulkLen) {

@@ -298,6 +298,14 @@ var bitScripts = []replyScript{
 		{"BITFIELD", "(error) ERR wrong number of arguments for 'bitfield' command"},
 		{"BITFIELD_RO", "(error) ERR wrong number of arguments for 'bitfield_ro' command"},
 	}},
+	// "#n" offsets are multiplied with wrap-around, as in Redis; only the
+	// product is range checked.
+	{name: "bitfield-hash-wrap", proto: 2, steps: []scriptStep{
+		{"SETBIT k 0 1", ":0"},
+		{"BITFIELD k GET u8 #2305843009213693952", "[:128]"},
+		{"BITFIELD k GET i64 #1152921504606846976", "[:-9223372036854775808]"},
+		{"BITFIELD k GET u8 #1152921504606846977", "(error) ERR bit offset is not an integer or out of range"},
+	}},
 	{name: "bitfield-resp3", proto: 3, steps: []scriptStep{
 		{"BITFIELD k OVERFLOW FAIL INCRBY u2 0 10 INCRBY u2 0 1", "[nil :1]"},
 		{"BITFIELD_RO k GET u2 0", "[:1]"},

@@ -246,6 +246,23 @@ func TestSortRealTypes(t *testing.T) {
 	})
 }
 
+// SORT converts a listpack sorted set to a skiplist once the arguments
+// and the type are checked, as redis-server 7.0 does.
+func TestSortConvertsZSet(t *testing.T) {
+	te := newTestEnv(t)
+	c := te.client()
+	ktRun(t, te, c, []ktCase{
+		{"ZADD z 1 a 2 b", ":2"},
+		{"SORT z FOO", "(error) " + ErrSyntax},
+		{"OBJECT ENCODING z", `"listpack"`},
+		{"SORT_RO z BY nosort", `["a" "b"]`},
+		{"OBJECT ENCODING z", `"skiplist"`},
+		{"ZADD z2 1 x", ":1"},
+		{"SORT z2", "(error) " + errSortScore},
+		{"OBJECT ENCODING z2", `"skiplist"`},
+	})
+}
+
 func TestSortKeys(t *testing.T) {
 	for _, tc := range []struct {
 		args string

@@ -560,10 +560,25 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 	if _, _, err := f.Parse(string(b), 0); err != nil {
 		return nil, false
 	}
-	if e := f.MantExp(nil); e > x87MaxExp || e < x87MinExp {
+	if e := f.MantExp(nil); e > x87MaxExp || e < x87MinExp-1 || (e == x87MinExp-1 && !aboveHalfSubnormal(b)) {
 		return nil, false
 	}
 	return f, true
+}
+
+// aboveHalfSubnormal reports whether the number b, whose magnitude lies in
+// [2^-16446, 2^-16445), exceeds half the smallest subnormal long double:
+// strtold rounds it up to that subnormal, while 2^-16446 itself (and
+// anything below) rounds to zero with ERANGE, which Redis refuses. The
+// 64-bit parse could round a value just above the tie onto it, so this
+// looks again with far more precision.
+func aboveHalfSubnormal(b []byte) bool {
+	f, _, err := new(big.Float).SetPrec(1<<16).Parse(string(b), 0)
+	if err != nil {
+		return false
+	}
+	half := new(big.Float).SetMantExp(big.NewFloat(0.5), x87MinExp-1)
+	return f.Abs(f).Cmp(half) > 0
 }
 
 // scanFloatSyntax checks the mantissa and exponent of a strtold number

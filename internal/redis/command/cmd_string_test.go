@@ -897,6 +897,22 @@ func TestIncrByFloatLongDoubleRange(t *testing.T) {
 	if got := te.run(c, "INCRBYFLOAT", "s", "1e-4950"); got != `"0"` {
 		t.Errorf("subnormal = %s", got)
 	}
+	// strtold rounds what exceeds half the smallest subnormal (2^-16446)
+	// up to it, and the rest to zero with ERANGE, which Redis refuses.
+	for in, want := range map[string]string{
+		"2e-4951":                          `"0"`,
+		"1.83e-4951":                       `"0"`,
+		"-1.83e-4951":                      `"0"`,
+		"0x1.8p-16446":                     `"0"`,
+		"0x1.000000000000000000001p-16446": `"0"`,
+		"1.82e-4951":                       "(error) " + ErrNotFloat,
+		"0x1p-16446":                       "(error) " + ErrNotFloat,
+		"1e-4951":                          "(error) " + ErrNotFloat,
+	} {
+		if got := te.run(c, "INCRBYFLOAT", "s", in); got != want {
+			t.Errorf("%s = %s, want %s", in, got, want)
+		}
+	}
 	for _, in := range []string{"1e999999999999", "1e-999999999999", "0x1p99999999999", "0x1p-99999999999"} {
 		if got := te.run(c, "INCRBYFLOAT", "z", in); got != "(error) "+ErrNotFloat {
 			t.Errorf("%s = %s", in, got)

@@ -226,6 +226,12 @@ func (e *Engine) reject(c *Client, cmd *Command, msg string) {
 		cmd.Stats.RejectedCalls++
 	}
 	e.Stats.RejectedCalls++
+	if cmd != nil && cmd.Parent == nil && cmd.Name == "exec" {
+		// A refused EXEC still ends the transaction, as Redis's
+		// execCommandAbort.
+		c.execCommandAbort(msg)
+		return
+	}
 	if c.InMulti() {
 		c.Flags |= FlagDirtyExec
 	}

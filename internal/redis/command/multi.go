@@ -1,5 +1,7 @@
 package command
 
+import "strings"
+
 func init() {
 	register(func(e *Engine) {
 		e.Table.Add(
@@ -43,6 +45,17 @@ func cmdDiscard(c *Client, args [][]byte) {
 	}
 	c.discardTransaction()
 	c.OK()
+}
+
+// execCommandAbort answers an EXEC that the dispatcher refused (wrong
+// arity, NOAUTH, OOM...), in or out of MULTI, as Redis's execCommandAbort:
+// the transaction is discarded (and the keys unwatched) and the reason is
+// given after the EXECABORT code, without its generic "ERR " prefix.
+// Engine.reject must call it instead of c.Error when the refused command
+// is EXEC.
+func (c *Client) execCommandAbort(reason string) {
+	c.discardTransaction()
+	c.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(reason, "ERR "))
 }
 
 func cmdExec(c *Client, args [][]byte) {
