@@ -188,3 +188,18 @@ func TestEviction(t *testing.T) {
 		t.Fatalf("evicted %d", ks.Stats.EvictedKeys)
 	}
 }
+
+// TestRandomEvictionFindsTheOnlyPopulatedDB guards against sampling
+// databases at random with replacement, which missed db 0 one time in three.
+func TestRandomEvictionFindsTheOnlyPopulatedDB(t *testing.T) {
+	ks := New(16, func() int64 { return 1000 })
+	for i := 0; i < 200; i++ {
+		ks.DBs[0].Add([]byte(fmt.Sprint(i)), NewString([]byte("v")))
+	}
+	ks.Account()
+	for i := 0; i < 100; i++ {
+		if !ks.EvictOne(AllKeysRandom, 5) {
+			t.Fatalf("eviction %d found nothing", i)
+		}
+	}
+}

@@ -126,8 +126,9 @@ func (ks *Keyspace) EvictOne(policy Policy, samples int) bool {
 		return false
 	}
 	if policy == AllKeysRandom || policy == VolatileRandom {
+		start := ks.Rand.IntN(len(ks.DBs))
 		for i := 0; i < len(ks.DBs); i++ {
-			db := ks.DBs[(i+ks.Rand.IntN(len(ks.DBs)))%len(ks.DBs)]
+			db := ks.DBs[(start+i)%len(ks.DBs)]
 			if policy == AllKeysRandom {
 				if e := db.dict.Random(ks.Rand); e != nil {
 					ks.evict(db, e.Key)
