@@ -577,52 +577,6 @@ func zrankGeneric(c *Client, args [][]byte, rev bool) {
 	c.W.Int(int64(r))
 }
 
-func cmdZCount(c *Client, args [][]byte) {
-	r, ok := zParseScoreRange(c, args[2], args[3])
-	if !ok {
-		return
-	}
-	z, ok := lookupZSet(c, args[1], false)
-	if !ok {
-		return
-	}
-	n := 0
-	if z != nil {
-		if first := z.FirstInRange(&r); first != nil {
-			n = z.Rank(z.LastInRange(&r)) - z.Rank(first) + 1
-		}
-	}
-	c.W.Int(int64(n))
-}
-
-func cmdZLexCount(c *Client, args [][]byte) {
-	r, ok := zParseLexRange(c, args[2], args[3])
-	if !ok {
-		return
-	}
-	z, ok := lookupZSet(c, args[1], false)
-	if !ok {
-		return
-	}
-	n := 0
-	if z != nil {
-		first := z.FirstInLex(&r)
-		switch {
-		case first == nil:
-		case z.IsListpack():
-			// zzlLexCount walks while in range.
-			for e := first; e != nil && r.LteMax(e.Key); e = e.Val.Next() {
-				n++
-			}
-		default:
-			if last := z.LastInLex(&r); last != nil {
-				n = z.Rank(last) - z.Rank(first) + 1
-			}
-		}
-	}
-	c.W.Int(int64(n))
-}
-
 // ---- ZRANDMEMBER ----
 
 // zRandMaxRepeat bounds a negative ZRANDMEMBER count: Redis 7.0 tries to

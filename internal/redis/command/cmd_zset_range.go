@@ -129,20 +129,7 @@ func zrangeGeneric(c *Client, args [][]byte, first int, dst []byte, typ zRangeTy
 		// Given as max, min.
 		minIdx, maxIdx = maxIdx, minIdx
 	}
-	var start, end int64
-	var sr keyspace.ScoreRange
-	var lr keyspace.LexRange
-	ok := true
-	switch typ {
-	case zRangeRank:
-		if start, ok = c.IntArg(args[minIdx]); ok {
-			end, ok = c.IntArg(args[maxIdx])
-		}
-	case zRangeScore:
-		sr, ok = zParseScoreRange(c, args[minIdx], args[maxIdx])
-	case zRangeLex:
-		lr, ok = zParseLexRange(c, args[minIdx], args[maxIdx])
-	}
+	rg, ok := zParseRangeArgs(c, typ, args[minIdx], args[maxIdx])
 	if !ok {
 		return
 	}
@@ -157,11 +144,11 @@ func zrangeGeneric(c *Client, args [][]byte, first int, dst []byte, typ zRangeTy
 	if z != nil {
 		switch typ {
 		case zRangeRank:
-			zrangeByRank(&sink, z, start, end, rev)
+			zrangeByRank(&sink, z, rg.start, rg.end, rev)
 		case zRangeScore:
-			zrangeWalk(&sink, z, offset, limit, rev, zScoreWalk(z, &sr, rev))
+			zrangeWalk(&sink, z, offset, limit, rev, zScoreWalk(z, &rg.score, rev))
 		case zRangeLex:
-			zrangeWalk(&sink, z, offset, limit, rev, zLexWalk(z, &lr, rev))
+			zrangeWalk(&sink, z, offset, limit, rev, zLexWalk(z, &rg.lex, rev))
 		}
 	} else if !store {
 		c.W.Array(0)
@@ -271,20 +258,7 @@ func cmdZRemRangeByScore(c *Client, args [][]byte) { zremrangeGeneric(c, args, z
 func cmdZRemRangeByLex(c *Client, args [][]byte)   { zremrangeGeneric(c, args, zRangeLex) }
 
 func zremrangeGeneric(c *Client, args [][]byte, typ zRangeType) {
-	var start, end int64
-	var sr keyspace.ScoreRange
-	var lr keyspace.LexRange
-	ok := true
-	switch typ {
-	case zRangeRank:
-		if start, ok = c.IntArg(args[2]); ok {
-			end, ok = c.IntArg(args[3])
-		}
-	case zRangeScore:
-		sr, ok = zParseScoreRange(c, args[2], args[3])
-	case zRangeLex:
-		lr, ok = zParseLexRange(c, args[2], args[3])
-	}
+	rg, ok := zParseRangeArgs(c, typ, args[2], args[3])
 	if !ok {
 		return
 	}
@@ -296,15 +270,77 @@ func zremrangeGeneric(c *Client, args [][]byte, typ zRangeType) {
 	if z != nil {
 		switch typ {
 		case zRangeRank:
-			if from, to, ok := zRankBounds(start, end, z.Len()); ok {
+			if from, to, ok := zRankBounds(rg.start, rg.end, z.Len()); ok {
 				n = z.DeleteRangeByRank(from, to)
 			}
 		case zRangeScore:
-			n = z.DeleteRangeByScore(&sr)
+			n = z.DeleteRangeByScore(&rg.score)
 		case zRangeLex:
-			n = z.DeleteRangeByLex(&lr)
+			n = z.DeleteRangeByLex(&rg.lex)
 		}
 	}
 	zModified(c, args[1], n)
+	c.W.Int(int64(n))
+}
+
+// zRangeArgs is a parsed interval of one of the three kinds.
+type zRangeArgs struct {
+	start, end int64
+	score      keyspace.ScoreRange
+	lex        keyspace.LexRange
+}
+
+// zParseRangeArgs parses min and max as ranks, scores or lex bounds,
+// replying the error on failure.
+func zParseRangeArgs(c *Client, typ zRangeType, min, max []byte) (rg zRangeArgs, ok bool) {
+	switch typ {
+	case zRangeScore:
+		rg.score, ok = zParseScoreRange(c, min, max)
+	case zRangeLex:
+		rg.lex, ok = zParseLexRange(c, min, max)
+	default:
+		if rg.start, ok = c.IntArg(min); ok {
+			rg.end, ok = c.IntArg(max)
+		}
+	}
+	return rg, ok
+}
+
+// ---- ZCOUNT, ZLEXCOUNT ----
+
+func cmdZCount(c *Client, args [][]byte)    { zcountGeneric(c, args, zRangeScore) }
+func cmdZLexCount(c *Client, args [][]byte) { zcountGeneric(c, args, zRangeLex) }
+
+func zcountGeneric(c *Client, args [][]byte, typ zRangeType) {
+	rg, ok := zParseRangeArgs(c, typ, args[2], args[3])
+	if !ok {
+		return
+	}
+	z, ok := lookupZSet(c, args[1], false)
+	if !ok {
+		return
+	}
+	n := 0
+	if z != nil {
+		var w zWalk
+		var last *keyspace.ZElem
+		if typ == zRangeScore {
+			w, last = zScoreWalk(z, &rg.score, false), z.LastInRange(&rg.score)
+		} else {
+			w, last = zLexWalk(z, &rg.lex, false), z.LastInLex(&rg.lex)
+		}
+		switch {
+		case w.first == nil:
+		case z.IsListpack():
+			// A listpack is counted by walking while in range
+			// (zzlLexCount); it differs from the ranks only for lex
+			// ranges over mixed scores.
+			for e := w.first; e != nil && w.in(e); e = e.Val.Next() {
+				n++
+			}
+		case last != nil:
+			n = z.Rank(last) - z.Rank(w.first) + 1
+		}
+	}
 	c.W.Int(int64(n))
 }

@@ -600,6 +600,60 @@ zinter 2 e nokey withscores => []
 zunion 1 nokey withscores => []
 zunion 1 nokey => []
 zinter 1 z withscores => ["a" "1" "b" "2" "c" "3"] || [["a" ,1] ["b" ,2] ["c" ,3]]
+# reset
+del z s d => :0
+zadd z 1 b 2 a 3 d 4 c 0 e => :5
+zrangebylex z - + => ["e" "b" "a" "d" "c"]
+zrangebylex z [b + => ["e" "b" "a" "d" "c"]
+zrangebylex z [a [c => []
+zrangebylex z (a (d => []
+zrevrangebylex z [d [a => []
+zrevrangebylex z + [c => ["c" "d"]
+zlexcount z [b + => :5
+zlexcount z [a [c => :0
+zlexcount z - + => :5
+zremrangebylex z [b [c => :0
+zrange z 0 -1 withscores => ["e" "0" "b" "1" "a" "2" "d" "3" "c" "4"] || [["e" ,0] ["b" ,1] ["a" ,2] ["d" ,3] ["c" ,4]]
+zadd z 1 b 2 a 3 d 4 c 0 e => :0
+zremrangebylex z (a + => :5
+zrange z 0 -1 withscores => []
+sadd s 1 2 3 => :3
+zadd s 1 a => (error) WRONGTYPE Operation against a key holding the wrong kind of value
+zincrby s 1 a => (error) WRONGTYPE Operation against a key holding the wrong kind of value
+zrem s a => (error) WRONGTYPE Operation against a key holding the wrong kind of value
+zinterstore d 2 s s weights 2 3 => :3
+zrange d 0 -1 withscores => ["1" "5" "2" "5" "3" "5"] || [["1" ,5] ["2" ,5] ["3" ,5]]
+zintercard 2 s s => :3
+zunion 2 s s aggregate max withscores => ["1" "1" "2" "1" "3" "1"] || [["1" ,1] ["2" ,1] ["3" ,1]]
+set d x => OK
+expire d 100 => :1
+zunionstore d 1 s => :3
+ttl d => :-1
+zadd z 1 a => :1
+expire z 100 => :1
+zadd z 2 a => :0
+ttl z => :100
+zrangestore z z 0 0 => :1
+ttl z => :-1
+zscan z 0 match *a* => ["0" ["a" "2"]]
+zscan z 0 MATCH b COUNT 100 => ["0" []]
+zscan z 0 count 5 match x => ["0" []]
+zadd m 5 a 5 b 5 c => :3
+zrangebyscore m 5 5 limit 1 1 => ["b"]
+zrevrangebyscore m 5 5 limit 1 1 => ["b"]
+zrangebyscore m (5 +inf => []
+zrevrank m c => :0
+zadd m -inf n +inf p => :2
+zrangebyscore m -inf -inf => ["n"]
+zrangebyscore m +inf +inf => ["p"]
+zrangebyscore m (-inf (+inf => ["a" "b" "c"]
+zcount m -inf +inf => :5
+zcount m (-inf (+inf => :3
+zincrby m 1 p => "inf" || ,inf
+zincrby m -inf n => "-inf" || ,-inf
+zadd m incr nan p => (error) ERR value is not a valid float
+zunion 1 m weights 0 withscores => ["a" "0" "b" "0" "c" "0" "n" "0" "p" "0"] || [["a" ,0] ["b" ,0] ["c" ,0] ["n" ,0] ["p" ,0]]
+zunion 1 m weights -1 withscores => ["p" "-inf" "a" "-5" "b" "-5" "c" "-5" "n" "inf"] || [["p" ,-inf] ["a" ,-5] ["b" ,-5] ["c" ,-5] ["n" ,inf]]
 `
 
 // zSplitArgs splits a script command on spaces; double quotes group.
@@ -676,21 +730,6 @@ func runZScript(t *testing.T, proto int, script string) {
 func TestZSetScript(t *testing.T) {
 	runZScript(t, 2, zsetScript)
 	runZScript(t, 3, zsetScript)
-}
-
-// zTake renders and clears what a blocked client has been sent.
-func zTake(t *testing.T, c *Client) string {
-	t.Helper()
-	raw := c.W.Buf
-	c.W.Buf = c.W.Buf[:0]
-	if len(raw) == 0 {
-		return ""
-	}
-	v, rest, err := resp.ParseReply(raw)
-	if err != nil || len(rest) != 0 {
-		t.Fatalf("bad reply %q: %v", raw, err)
-	}
-	return v.String()
 }
 
 // zProp returns and clears the propagated commands, one a string.
@@ -788,7 +827,7 @@ func TestZSetBlockingServed(t *testing.T) {
 			t.Fatalf("%v: replied %q, blocked %v", tc.block, got, a.Blocked())
 		}
 		te.run(b, tc.write...)
-		if got := zTake(t, a); got != tc.want || a.Blocked() {
+		if got := takeReply(t, a); got != tc.want || a.Blocked() {
 			t.Errorf("%v after %v: %s (blocked %v), want %s", tc.block, tc.write, got, a.Blocked(), tc.want)
 		}
 		if got := zProp(te); got != tc.prop {
@@ -808,13 +847,13 @@ func TestZSetBlockingOrder(t *testing.T) {
 	te.do(c3, "bzpopmin", "z", "0")
 	te.run(w, "zadd", "z", "1", "a", "2", "b")
 	// First come, first served; the third waits on.
-	if got := zTake(t, c1); got != `["z" "a" "1"]` {
+	if got := takeReply(t, c1); got != `["z" "a" "1"]` {
 		t.Errorf("first client got %s", got)
 	}
-	if got := zTake(t, c2); got != `["z" "b" "2"]` {
+	if got := takeReply(t, c2); got != `["z" "b" "2"]` {
 		t.Errorf("second client got %s", got)
 	}
-	if got := zTake(t, c3); got != "" || !c3.Blocked() {
+	if got := takeReply(t, c3); got != "" || !c3.Blocked() {
 		t.Errorf("third client got %q, blocked %v", got, c3.Blocked())
 	}
 	if got := zProp(te); got != "zadd z 1 a 2 b; ZPOPMIN z; ZPOPMIN z" {
@@ -832,7 +871,7 @@ func TestZSetBlockingOrder(t *testing.T) {
 	if got := te2.run(b, "exec"); got != "[:1 :1]" {
 		t.Fatalf("exec: %s", got)
 	}
-	if got := zTake(t, a); got != `["z2" "x" "1"]` {
+	if got := takeReply(t, a); got != `["z2" "x" "1"]` {
 		t.Errorf("served %s, want z2's member", got)
 	}
 	if got := zProp(te2); got != "MULTI; zadd z2 1 x; zadd z1 1 y; EXEC; ZPOPMAX z2" {
@@ -846,7 +885,7 @@ func TestZSetBlockingWrongTypeAndEmpty(t *testing.T) {
 	te.do(a, "bzpopmin", "k", "0")
 	// The key becomes a string: Redis 7.0 keeps the client blocked.
 	te.run(b, "set", "k", "x")
-	if got := zTake(t, a); got != "" || !a.Blocked() {
+	if got := takeReply(t, a); got != "" || !a.Blocked() {
 		t.Fatalf("after SET: %q, blocked %v", got, a.Blocked())
 	}
 	te.run(b, "del", "k")
@@ -855,11 +894,11 @@ func TestZSetBlockingWrongTypeAndEmpty(t *testing.T) {
 	te.run(b, "zadd", "k", "1", "a")
 	te.run(b, "zrem", "k", "a")
 	te.run(b, "exec")
-	if got := zTake(t, a); got != "" || !a.Blocked() {
+	if got := takeReply(t, a); got != "" || !a.Blocked() {
 		t.Fatalf("after MULTI add+remove: %q, blocked %v", got, a.Blocked())
 	}
 	te.run(b, "zadd", "k", "1", "a")
-	if got := zTake(t, a); got != `["k" "a" "1"]` {
+	if got := takeReply(t, a); got != `["k" "a" "1"]` {
 		t.Errorf("finally got %s", got)
 	}
 }
@@ -873,17 +912,17 @@ func TestZSetBlockingTimeout(t *testing.T) {
 			c := te.client()
 			c.W.Proto = proto
 			te.do(c, cmd...)
-			te.now += 1000
-			te.e.Mu.Lock()
-			te.e.BlockTimeout(c)
-			te.e.Mu.Unlock()
+			tick := func(ms int64) {
+				te.now += ms
+				te.e.Mu.Lock()
+				te.e.BlockTimeout(c)
+				te.e.Mu.Unlock()
+			}
+			tick(1000)
 			if !c.Blocked() || len(c.W.Buf) != 0 {
 				t.Fatalf("%v timed out early", cmd)
 			}
-			te.now += 500
-			te.e.Mu.Lock()
-			te.e.BlockTimeout(c)
-			te.e.Mu.Unlock()
+			tick(500)
 			if got := string(c.W.Buf); got != want || c.Blocked() {
 				t.Errorf("RESP%d %v: timeout reply %q, want %q", proto, cmd, got, want)
 			}

@@ -349,7 +349,16 @@ func (z *ZSet) ByRank(r int) *ZElem {
 	if r < 0 || r >= z.length {
 		return nil
 	}
-	r++
+	cur, traversed := z.descendToRank(r+1, nil)
+	if traversed != r+1 {
+		return nil
+	}
+	return cur
+}
+
+// descendToRank walks down to the node of 1-based rank r (the header for
+// 0), recording in update, when given, the last node of each level.
+func (z *ZSet) descendToRank(r int, update *[zMaxLevel]*ZElem) (*ZElem, int) {
 	traversed := 0
 	cur := &z.head
 	for i := z.level - 1; i >= 0; i-- {
@@ -357,11 +366,11 @@ func (z *ZSet) ByRank(r int) *ZElem {
 			traversed += cur.Val.level[i].span
 			cur = cur.Val.level[i].forward
 		}
-		if traversed == r {
-			return cur
+		if update != nil {
+			update[i] = cur
 		}
 	}
-	return nil
+	return cur, traversed
 }
 
 // ScoreRange is a score interval; MinEx and MaxEx make a bound exclusive.
@@ -598,15 +607,7 @@ func (z *ZSet) DeleteRangeByLex(r *LexRange) int {
 // (inclusive, within bounds).
 func (z *ZSet) DeleteRangeByRank(start, end int) int {
 	var update [zMaxLevel]*ZElem
-	traversed := 0
-	cur := &z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for cur.Val.level[i].forward != nil && traversed+cur.Val.level[i].span <= start {
-			traversed += cur.Val.level[i].span
-			cur = cur.Val.level[i].forward
-		}
-		update[i] = cur
-	}
+	cur, _ := z.descendToRank(start, &update)
 	left := end - start + 1
 	return z.deleteRun(cur.Val.level[0].forward, &update, func(*ZElem) bool {
 		left--
