@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/replikube
 PKGS := ./...
 
-.PHONY: all build test unit bench fuzz verify fmt vet tidy clean
+.PHONY: all build test unit bench fuzz verify fmt vet tidy clean demo
 
 .DEFAULT_GOAL := build
 include hack/operator.mk
@@ -16,6 +16,9 @@ build: ## Build bin/replikube.
 
 test: build k8s-binaries ## Run every test: unit, differential against redis-server, clients, operator envtest.
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+demo: build ## Local control plane with pods as local processes; Ctrl-C stops it. DEMO_EXIT=1 exits once it is up.
+	hack/demo.sh
 
 bench: build ## redis-benchmark against redis-server and replikube, ratios printed.
 	hack/bench.sh
