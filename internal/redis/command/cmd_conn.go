@@ -42,13 +42,21 @@ func cmdPing(c *Client, args [][]byte) {
 
 func cmdEcho(c *Client, args [][]byte) { c.W.Bulk(args[1]) }
 
+// errIntRange is Redis's getIntFromObjectOrReply error for an integer
+// outside the C int range.
+const errIntRange = "ERR value is out of range, value must between -2147483648 and 2147483647"
+
 func cmdSelect(c *Client, args [][]byte) {
 	id, ok := ParseInt(args[1])
 	if !ok {
 		c.Error(ErrNotInteger)
 		return
 	}
-	if !c.SelectDB(int(id)) || id > 1<<31-1 {
+	if id < -1<<31 || id > 1<<31-1 {
+		c.Error(errIntRange)
+		return
+	}
+	if !c.SelectDB(int(id)) {
 		c.Error(ErrDBIndex)
 		return
 	}

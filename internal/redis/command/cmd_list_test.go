@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"math/rand/v2"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -714,13 +713,10 @@ func TestListHotPathAllocs(t *testing.T) {
 }
 
 // TestListAgainstRedis replays a script on a real redis-server and on the
-// engine and compares the raw replies. It runs only when
-// REPLIKUBE_REDIS_SOCK names the unix socket of a throwaway 7.0 server.
+// engine and compares the raw replies, on a redis-server 7.0 started by the
+// test.
 func TestListAgainstRedis(t *testing.T) {
-	sock := os.Getenv("REPLIKUBE_REDIS_SOCK")
-	if sock == "" {
-		t.Skip("REPLIKUBE_REDIS_SOCK not set")
-	}
+	sock := startRealRedis(t)
 	conn, err := net.Dial("unix", sock)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +16,9 @@ import (
 
 // A script is a table test: commands and the replies redis-server 7.0.15
 // gives them (rendered as testEnv.run renders), run from an empty
-// database. The same scripts run against a real server when
-// REPLIKUBE_REDIS_SOCK names its unix socket, which is how the replies
-// were taken and how they are checked again (REPLIKUBE_REDIS_GEN=1 prints
+// database. The same scripts also run against a redis-server started by
+// the test, which is how the replies were taken and how they are checked
+// again (REPLIKUBE_REDIS_GEN=1 prints
 // the server's replies as Go steps instead of checking them).
 //
 // Besides real commands a script may use pseudo commands, so that it
@@ -91,18 +93,44 @@ func runReplyScripts(t *testing.T, scripts []replyScript) {
 	}
 }
 
-// realServer runs script lines on the server at REPLIKUBE_REDIS_SOCK.
+// realServer runs script lines on a throwaway redis-server.
 type realServer struct {
 	t    *testing.T
 	conn net.Conn
 	buf  []byte
 }
 
-func dialRealServer(t *testing.T) *realServer {
-	sock := os.Getenv("REPLIKUBE_REDIS_SOCK")
-	if sock == "" {
-		t.Skip("REPLIKUBE_REDIS_SOCK not set")
+// startRealRedis starts Debian's redis-server on a unix socket in a
+// temporary directory, persistence off, killed when t ends, and returns the
+// socket path. The test fails if redis-server is not installed.
+func startRealRedis(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not found (apt-get install -y redis-server): %v", err)
 	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "redis.sock")
+	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
+		"--dir", dir, "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock
+		}
+	}
+	t.Fatalf("redis-server on %s not reachable", sock)
+	return ""
+}
+
+func dialRealServer(t *testing.T, sock string) *realServer {
 	conn, err := net.Dial("unix", sock)
 	if err != nil {
 		t.Fatal(err)
@@ -148,9 +176,10 @@ func (r *realServer) do(args ...string) string {
 // with REPLIKUBE_REDIS_GEN=1 prints them as Go steps.
 func runReplyScriptsOnRedis(t *testing.T, scripts []replyScript) {
 	gen := os.Getenv("REPLIKUBE_REDIS_GEN") != ""
+	sock := startRealRedis(t)
 	for _, sc := range scripts {
 		t.Run(sc.name, func(t *testing.T) {
-			r := dialRealServer(t)
+			r := dialRealServer(t, sock)
 			r.do("FLUSHALL")
 			r.do("HELLO", fmt.Sprint(max(sc.proto, 2)))
 			if gen {

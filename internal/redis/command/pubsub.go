@@ -1,6 +1,10 @@
 package command
 
-import "sort"
+import (
+	"sort"
+	"strings"
+	"sync"
+)
 
 func init() {
 	register(func(e *Engine) {
@@ -10,20 +14,17 @@ func init() {
 			&Command{Name: "unsubscribe", Arity: -1, Flags: flags, Group: "pubsub", Since: "2.0.0", Handler: cmdUnsubscribe},
 			&Command{Name: "psubscribe", Arity: -2, Flags: flags, Group: "pubsub", Since: "2.0.0", Handler: cmdPSubscribe},
 			&Command{Name: "punsubscribe", Arity: -1, Flags: flags, Group: "pubsub", Since: "2.0.0", Handler: cmdPUnsubscribe},
+			&Command{Name: "ssubscribe", Arity: -2, Flags: flags, Keys: KeySpec{1, -1, 1}, Group: "pubsub", Since: "7.0.0", Handler: cmdSSubscribe},
+			&Command{Name: "sunsubscribe", Arity: -1, Flags: flags, Keys: KeySpec{1, -1, 1}, Group: "pubsub", Since: "7.0.0", Handler: cmdSUnsubscribe},
 			&Command{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, Group: "pubsub", Since: "2.0.0", Handler: cmdPublish},
+			&Command{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, Keys: KeySpec{1, 1, 1}, Group: "pubsub", Since: "7.0.0", Handler: cmdSPublish},
 			&Command{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Sub: map[string]*Command{
 				"channels":      {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubChannels},
 				"numsub":        {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubNumsub},
 				"numpat":        {Arity: 2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubNumpat},
-				"shardchannels": {Arity: -2, Flags: PubSub | Loading | Stale, Handler: func(c *Client, args [][]byte) { c.W.Array(0) }},
-				"shardnumsub": {Arity: -2, Flags: PubSub | Loading | Stale, Handler: func(c *Client, args [][]byte) {
-					c.W.Array(2 * (len(args) - 2))
-					for _, ch := range args[2:] {
-						c.W.Bulk(ch)
-						c.W.Int(0)
-					}
-				}},
-				"help": {Arity: 2, Flags: Loading | Stale, Handler: helpReply("PUBSUB", pubsubHelp)},
+				"shardchannels": {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubShardChannels},
+				"shardnumsub":   {Arity: -2, Flags: PubSub | Loading | Stale, Handler: cmdPubsubShardNumsub},
+				"help":          {Arity: 2, Flags: Loading | Stale, Handler: helpReply("PUBSUB", pubsubHelp)},
 			}},
 		)
 	})
@@ -43,106 +44,163 @@ var pubsubHelp = []string{
 	"    Return the number of subscribers for the specified shard level channel(s)",
 }
 
+// shardPubSub is the sharded pub/sub state (SSUBSCRIBE, SPUBLISH) of one
+// engine. Engine and Client have no fields for it, so it lives in a side
+// table keyed by engine, created on the first SSUBSCRIBE and dropped when
+// the last shard subscription goes. It is guarded by the engine lock.
+type shardPubSub struct {
+	channels map[string]map[*Client]struct{}
+	clients  map[*Client]map[string]struct{}
+}
+
+var shardStates sync.Map // *Engine -> *shardPubSub
+
+func (e *Engine) shardState(create bool) *shardPubSub {
+	if v, ok := shardStates.Load(e); ok {
+		return v.(*shardPubSub)
+	}
+	if !create {
+		return nil
+	}
+	st := &shardPubSub{channels: make(map[string]map[*Client]struct{}), clients: make(map[*Client]map[string]struct{})}
+	shardStates.Store(e, st)
+	return st
+}
+
+// shardSubs is the set of shard channels c is subscribed to (nil if none).
+func (c *Client) shardSubs() map[string]struct{} {
+	if st := c.E.shardState(false); st != nil {
+		return st.clients[c]
+	}
+	return nil
+}
+
+// ShardChannelCount is the number of shard channels c is subscribed to.
+func (c *Client) ShardChannelCount() int { return len(c.shardSubs()) }
+
+// PubSubShardChannels is the number of shard channels with subscribers.
+func (e *Engine) PubSubShardChannels() int {
+	if st := e.shardState(false); st != nil {
+		return len(st.channels)
+	}
+	return 0
+}
+
 func (c *Client) updatePubSubFlag() {
-	if c.Subscriptions() > 0 {
+	if c.Subscriptions()+c.ShardChannelCount() > 0 {
 		c.Flags |= FlagPubSub
 	} else {
 		c.Flags &^= FlagPubSub
 	}
 }
 
-func (c *Client) pubsubReply(kind string, name []byte, null bool) {
+// pubsubReply writes a (un)subscribe confirmation: kind, the channel (null
+// bulk when nil) and the count of subscriptions of that family.
+func (c *Client) pubsubReply(kind string, name []byte, count int) {
 	c.W.Push(3)
 	c.W.BulkString(kind)
-	if null {
+	if name == nil {
 		c.W.Null()
 	} else {
 		c.W.Bulk(name)
 	}
-	c.W.Int(int64(c.Subscriptions()))
+	c.W.Int(int64(count))
 }
 
+// addSub subscribes c to name in a server table (channel -> clients) and
+// in c's own set.
+func addSub(server map[string]map[*Client]struct{}, mine *map[string]struct{}, c *Client, name string) {
+	if *mine == nil {
+		*mine = make(map[string]struct{})
+	}
+	if _, ok := (*mine)[name]; ok {
+		return
+	}
+	(*mine)[name] = struct{}{}
+	m := server[name]
+	if m == nil {
+		m = make(map[*Client]struct{})
+		server[name] = m
+	}
+	m[c] = struct{}{}
+}
+
+// delSub is the reverse of addSub.
+func delSub(server map[string]map[*Client]struct{}, mine map[string]struct{}, c *Client, name string) {
+	if _, ok := mine[name]; !ok {
+		return
+	}
+	delete(mine, name)
+	if m := server[name]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(server, name)
+		}
+	}
+}
+
+// SUBSCRIBE and PSUBSCRIBE are allowed inside MULTI/EXEC (Redis keeps
+// this for backward compatibility); SSUBSCRIBE is not.
 func cmdSubscribe(c *Client, args [][]byte) {
-	if c.Flags&FlagMulti != 0 || c.Flags&FlagExecuting != 0 {
-		if c.Flags&FlagExecuting != 0 {
-			c.Error("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client")
-			return
-		}
-	}
-	e := c.E
 	for _, ch := range args[1:] {
-		name := string(ch)
-		if c.subs == nil {
-			c.subs = make(map[string]struct{})
-		}
-		if _, ok := c.subs[name]; !ok {
-			c.subs[name] = struct{}{}
-			m := e.channels[name]
-			if m == nil {
-				m = make(map[*Client]struct{})
-				e.channels[name] = m
-			}
-			m[c] = struct{}{}
-		}
-		c.updatePubSubFlag()
-		c.pubsubReply("subscribe", ch, false)
+		addSub(c.E.channels, &c.subs, c, string(ch))
+		c.pubsubReply("subscribe", ch, c.Subscriptions())
 	}
+	c.updatePubSubFlag()
 }
 
 func cmdPSubscribe(c *Client, args [][]byte) {
+	for _, p := range args[1:] {
+		addSub(c.E.patterns, &c.psubs, c, string(p))
+		c.pubsubReply("psubscribe", p, c.Subscriptions())
+	}
+	c.updatePubSubFlag()
+}
+
+func cmdSSubscribe(c *Client, args [][]byte) {
 	if c.Flags&FlagExecuting != 0 {
-		c.Error("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+		c.Error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
 		return
 	}
-	e := c.E
-	for _, p := range args[1:] {
-		name := string(p)
-		if c.psubs == nil {
-			c.psubs = make(map[string]struct{})
-		}
-		if _, ok := c.psubs[name]; !ok {
-			c.psubs[name] = struct{}{}
-			m := e.patterns[name]
-			if m == nil {
-				m = make(map[*Client]struct{})
-				e.patterns[name] = m
-			}
-			m[c] = struct{}{}
-		}
-		c.updatePubSubFlag()
-		c.pubsubReply("psubscribe", p, false)
+	st := c.E.shardState(true)
+	mine := st.clients[c]
+	for _, ch := range args[1:] {
+		addSub(st.channels, &mine, c, string(ch))
+		st.clients[c] = mine
+		c.pubsubReply("ssubscribe", ch, len(mine))
 	}
+	c.updatePubSubFlag()
 }
 
 func (e *Engine) unsubscribe(c *Client, name string, reply bool) {
-	if _, ok := c.subs[name]; ok {
-		delete(c.subs, name)
-		if m := e.channels[name]; m != nil {
-			delete(m, c)
-			if len(m) == 0 {
-				delete(e.channels, name)
-			}
-		}
-	}
-	c.updatePubSubFlag()
+	delSub(e.channels, c.subs, c, name)
 	if reply {
-		c.pubsubReply("unsubscribe", []byte(name), false)
+		c.pubsubReply("unsubscribe", []byte(name), c.Subscriptions())
 	}
 }
 
 func (e *Engine) punsubscribe(c *Client, name string, reply bool) {
-	if _, ok := c.psubs[name]; ok {
-		delete(c.psubs, name)
-		if m := e.patterns[name]; m != nil {
-			delete(m, c)
-			if len(m) == 0 {
-				delete(e.patterns, name)
+	delSub(e.patterns, c.psubs, c, name)
+	if reply {
+		c.pubsubReply("punsubscribe", []byte(name), c.Subscriptions())
+	}
+}
+
+func (e *Engine) sunsubscribe(c *Client, name string, reply bool) {
+	st := e.shardState(false)
+	if st != nil {
+		if mine := st.clients[c]; mine != nil {
+			delSub(st.channels, mine, c, name)
+			if len(mine) == 0 {
+				delete(st.clients, c)
 			}
 		}
+		if len(st.clients) == 0 {
+			shardStates.Delete(e)
+		}
 	}
-	c.updatePubSubFlag()
 	if reply {
-		c.pubsubReply("punsubscribe", []byte(name), false)
+		c.pubsubReply("sunsubscribe", []byte(name), c.ShardChannelCount())
 	}
 }
 
@@ -156,7 +214,7 @@ func sortedKeys(m map[string]struct{}) []string {
 }
 
 // unsubscribeAll drops every subscription of c, replying for each when
-// reply is set (UNSUBSCRIBE and PUNSUBSCRIBE without arguments, RESET).
+// reply is set (RESET and disconnection pass false).
 func (e *Engine) unsubscribeAll(c *Client, reply bool) {
 	for _, name := range sortedKeys(c.subs) {
 		e.unsubscribe(c, name, reply)
@@ -164,54 +222,45 @@ func (e *Engine) unsubscribeAll(c *Client, reply bool) {
 	for _, name := range sortedKeys(c.psubs) {
 		e.punsubscribe(c, name, reply)
 	}
+	for _, name := range sortedKeys(c.shardSubs()) {
+		e.sunsubscribe(c, name, reply)
+	}
+	c.updatePubSubFlag()
+}
+
+// unsubscribeCmd is the body of UNSUBSCRIBE, PUNSUBSCRIBE and SUNSUBSCRIBE:
+// without arguments it leaves every subscription of the family (one
+// reply with a null channel when there is none).
+func unsubscribeCmd(c *Client, args [][]byte, kind string, mine map[string]struct{}, count func() int, drop func(c *Client, name string, reply bool)) {
+	if len(args) == 1 {
+		if len(mine) == 0 {
+			c.pubsubReply(kind, nil, count())
+		}
+		for _, name := range sortedKeys(mine) {
+			drop(c, name, true)
+		}
+	}
+	for _, ch := range args[1:] {
+		drop(c, string(ch), true)
+	}
+	c.updatePubSubFlag()
 }
 
 func cmdUnsubscribe(c *Client, args [][]byte) {
-	e := c.E
-	if len(args) == 1 {
-		if len(c.subs) == 0 {
-			c.pubsubReply("unsubscribe", nil, true)
-			return
-		}
-		for _, name := range sortedKeys(c.subs) {
-			e.unsubscribe(c, name, true)
-		}
-		return
-	}
-	for _, ch := range args[1:] {
-		e.unsubscribe(c, string(ch), true)
-	}
+	unsubscribeCmd(c, args, "unsubscribe", c.subs, c.Subscriptions, c.E.unsubscribe)
 }
 
 func cmdPUnsubscribe(c *Client, args [][]byte) {
-	e := c.E
-	if len(args) == 1 {
-		if len(c.psubs) == 0 {
-			c.pubsubReply("punsubscribe", nil, true)
-			return
-		}
-		for _, name := range sortedKeys(c.psubs) {
-			e.punsubscribe(c, name, true)
-		}
-		return
-	}
-	for _, p := range args[1:] {
-		e.punsubscribe(c, string(p), true)
-	}
+	unsubscribeCmd(c, args, "punsubscribe", c.psubs, c.Subscriptions, c.E.punsubscribe)
+}
+
+func cmdSUnsubscribe(c *Client, args [][]byte) {
+	unsubscribeCmd(c, args, "sunsubscribe", c.shardSubs(), c.ShardChannelCount, c.E.sunsubscribe)
 }
 
 // Publish delivers a message and returns the number of receivers.
 func (e *Engine) Publish(channel, msg []byte) int {
-	n := 0
-	for sub := range e.channels[string(channel)] {
-		sub.Deliver(func(w *respWriter) {
-			w.Push(3)
-			w.BulkString("message")
-			w.Bulk(channel)
-			w.Bulk(msg)
-		})
-		n++
-	}
+	n := deliverMessage(e.channels[string(channel)], "message", channel, msg)
 	for pat, subs := range e.patterns {
 		if !GlobMatch([]byte(pat), channel, false) {
 			continue
@@ -230,17 +279,42 @@ func (e *Engine) Publish(channel, msg []byte) int {
 	return n
 }
 
+func deliverMessage(subs map[*Client]struct{}, kind string, channel, msg []byte) int {
+	for sub := range subs {
+		sub.Deliver(func(w *respWriter) {
+			w.Push(3)
+			w.BulkString(kind)
+			w.Bulk(channel)
+			w.Bulk(msg)
+		})
+	}
+	return len(subs)
+}
+
 func cmdPublish(c *Client, args [][]byte) {
 	c.W.Int(int64(c.E.Publish(args[1], args[2])))
 }
 
-func cmdPubsubChannels(c *Client, args [][]byte) {
+func cmdSPublish(c *Client, args [][]byte) {
+	n := 0
+	if st := c.E.shardState(false); st != nil {
+		n = deliverMessage(st.channels[string(args[1])], "smessage", args[1], args[2])
+	}
+	c.W.Int(int64(n))
+}
+
+// pubsubSyntaxError is Redis's addReplySubcommandSyntaxError.
+func pubsubSyntaxError(c *Client, args [][]byte) {
+	c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(limit(args[1], 128)) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP.")
+}
+
+func channelList(c *Client, args [][]byte, channels map[string]map[*Client]struct{}) {
 	if len(args) > 3 {
-		c.ArityError()
+		pubsubSyntaxError(c, args)
 		return
 	}
 	var out []string
-	for ch := range c.E.channels {
+	for ch := range channels {
 		if len(args) == 3 && !GlobMatch(args[2], []byte(ch), false) {
 			continue
 		}
@@ -253,13 +327,33 @@ func cmdPubsubChannels(c *Client, args [][]byte) {
 	}
 }
 
-func cmdPubsubNumsub(c *Client, args [][]byte) {
+func numSub(c *Client, args [][]byte, channels map[string]map[*Client]struct{}) {
 	c.W.Array(2 * (len(args) - 2))
 	for _, ch := range args[2:] {
 		c.W.Bulk(ch)
-		c.W.Int(int64(len(c.E.channels[string(ch)])))
+		c.W.Int(int64(len(channels[string(ch)])))
 	}
 }
+
+func cmdPubsubShardChannels(c *Client, args [][]byte) {
+	var channels map[string]map[*Client]struct{}
+	if st := c.E.shardState(false); st != nil {
+		channels = st.channels
+	}
+	channelList(c, args, channels)
+}
+
+func cmdPubsubShardNumsub(c *Client, args [][]byte) {
+	var channels map[string]map[*Client]struct{}
+	if st := c.E.shardState(false); st != nil {
+		channels = st.channels
+	}
+	numSub(c, args, channels)
+}
+
+func cmdPubsubChannels(c *Client, args [][]byte) { channelList(c, args, c.E.channels) }
+
+func cmdPubsubNumsub(c *Client, args [][]byte) { numSub(c, args, c.E.channels) }
 
 func cmdPubsubNumpat(c *Client, args [][]byte) {
 	c.W.Int(int64(len(c.E.patterns)))
