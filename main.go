@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/replikube/replikube/internal/manager"
 	"github.com/replikube/replikube/internal/redis/server"
 )
 
@@ -21,6 +22,7 @@ const usage = `Usage: replikube <command> [arguments]
 
 Commands:
   server    run the Redis 7.0 compatible data plane (redis-server arguments)
+  manager   run the Kubernetes operator (replikube manager -h lists its flags)
   version   print the version
 `
 
@@ -36,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		code = server.Run(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	case "manager":
+		code = manager.Run(ctx, os.Args[2:])
 	case "version", "--version":
 		fmt.Println("replikube", version)
 	case "help", "-h", "--help":

@@ -2,12 +2,14 @@
 // group, runs named phases in order (owned objects first, then replication),
 // and writes the group's status once per pass in a deferred patch. Desired
 // objects come from internal/resources; this package owns the talking to the
-// API server and, later, to the pods. It must not import internal/redis.
+// API server and, with go-redis behind the small redisAdmin interface, to the
+// pods. It must not import internal/redis.
 package controllers
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -32,9 +34,10 @@ import (
 )
 
 const (
-	// pollInterval: failure detection is the operator's job, so a running
-	// group is looked at again this often even when nothing changes.
-	pollInterval = 2 * time.Second
+	// DefaultPollInterval: failure detection is the operator's job, so a
+	// running group is looked at again this often even when nothing
+	// changes.
+	DefaultPollInterval = 2 * time.Second
 	// conflictRetry: a status patch that lost an optimistic-lock race is
 	// retried after this long with fresh data.
 	conflictRetry = 200 * time.Millisecond
@@ -51,6 +54,17 @@ type ReplicationGroupReconciler struct {
 	OperatorImage string
 	// ClusterDomain builds pod DNS names; DefaultClusterDomain if empty.
 	ClusterDomain string
+	// PollInterval is how often a group is polled; DefaultPollInterval
+	// if zero.
+	PollInterval time.Duration
+	// PodTimeout bounds each call to a member; DefaultPodTimeout if zero.
+	PodTimeout time.Duration
+
+	// redis talks to the members; go-redis when nil (specs set a fake).
+	redis redisAdmin
+	// epochs is the last masterEpoch this process recorded per group
+	// (types.NamespacedName -> int64).
+	epochs sync.Map
 }
 
 // +kubebuilder:rbac:groups=redis.replikube.io,resources=replicationgroups,verbs=get;list;watch;update;patch
@@ -65,15 +79,12 @@ type ReplicationGroupReconciler struct {
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // pass is what one reconcile pass learns; the deferred status computation
-// reads it.
+// reads its observation.
 type pass struct {
-	rg     *v1alpha1.ReplicationGroup
-	master resources.Master
-	pods   []corev1.Pod
-	// stalled, when set, is why the pass cannot progress without the
-	// user (kstatus Stalled).
-	stalled *stall
-	err     error
+	rg       *v1alpha1.ReplicationGroup
+	password string
+	master   resources.Master
+	observation
 }
 
 type stall struct{ reason, message string }
@@ -87,12 +98,14 @@ type phase struct {
 
 func (r *ReplicationGroupReconciler) phases() []phase {
 	return []phase{
+		{"MasterEpoch", r.awaitMasterEpoch},
 		{"AuthSecret", r.reconcileAuthSecret},
 		{"ConfigMap", r.reconcileConfigMap},
 		{"Services", r.reconcileServices},
 		{"StatefulSet", r.reconcileStatefulSet},
 		{"PodDisruptionBudget", r.reconcilePodDisruptionBudget},
 		{"Pods", r.observePods},
+		{"Replication", r.reconcileReplication},
 	}
 }
 
@@ -111,10 +124,8 @@ func (r *ReplicationGroupReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	before := rg.DeepCopy()
 	p := &pass{rg: rg}
 	defer func() {
-		p.err = retErr
-		rg.Status = computeStatus(rg, observation{
-			pods: p.pods, stalled: p.stalled, err: p.err, now: metav1.Now(),
-		})
+		p.err, p.now = retErr, metav1.Now()
+		rg.Status = computeStatus(rg, p.observation)
 		if equality.Semantic.DeepEqual(before.Status, rg.Status) {
 			return
 		}
@@ -138,7 +149,9 @@ func (r *ReplicationGroupReconciler) Reconcile(ctx context.Context, req ctrl.Req
 			return res, nil
 		}
 	}
-	return ctrl.Result{RequeueAfter: pollInterval}, nil
+	log.V(1).Info("Polling replication again", "after", r.pollInterval().String(),
+		"why", "failure detection: the operator notices a lost or restarted member only by looking")
+	return ctrl.Result{RequeueAfter: r.pollInterval()}, nil
 }
 
 // SetupWithManager registers the reconciler: it owns the group's objects and
@@ -165,6 +178,13 @@ func groupOfPod(_ context.Context, o client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{
 		Namespace: o.GetNamespace(), Name: l[resources.LabelInstance],
 	}}}
+}
+
+func (r *ReplicationGroupReconciler) pollInterval() time.Duration {
+	if r.PollInterval > 0 {
+		return r.PollInterval
+	}
+	return DefaultPollInterval
 }
 
 func (r *ReplicationGroupReconciler) clusterDomain() string {

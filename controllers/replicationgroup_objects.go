@@ -66,6 +66,7 @@ func (r *ReplicationGroupReconciler) reconcileAuthSecret(ctx context.Context, p 
 			logf.FromContext(ctx).Info("Waiting for the auth secret", "secret", key.Name)
 			return ctrl.Result{RequeueAfter: secretRetry}, nil
 		}
+		p.password = string(existing.Data[rg.AuthSecretKey()])
 		return ctrl.Result{}, nil
 	}
 
@@ -75,6 +76,7 @@ func (r *ReplicationGroupReconciler) reconcileAuthSecret(ctx context.Context, p 
 			return ctrl.Result{}, err
 		}
 	}
+	p.password = password
 	return ctrl.Result{}, r.apply(ctx, rg, resources.AuthSecret(rg, password))
 }
 

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,24 @@ func testPod(name string, role v1alpha1.Role, ready bool) corev1.Pod {
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}},
 		},
 	}
+}
+
+// answers makes up the members' INFO replication from their test pods: the
+// labelled master answers as master; a labelled replica answers synced when
+// its pod is Ready and with its link down otherwise.
+func answers(pods []corev1.Pod) (map[string]*replInfo, map[string]bool) {
+	infos, synced := map[string]*replInfo{}, map[string]bool{}
+	for _, pod := range pods {
+		ready := podReady(&pod)
+		if v1alpha1.Role(pod.Labels[v1alpha1.LabelRole]) == v1alpha1.RoleMaster {
+			infos[pod.Name] = &replInfo{Role: "master", Offset: 1000}
+			synced[pod.Name] = true
+			continue
+		}
+		infos[pod.Name] = &replInfo{Role: "slave", LinkUp: ready, Offset: 900, MasterHost: "10.0.0.1", MasterPort: 6379}
+		synced[pod.Name] = ready
+	}
+	return infos, synced
 }
 
 func TestComputeStatus(t *testing.T) {
@@ -120,7 +139,8 @@ func TestComputeStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rg := &v1alpha1.ReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "cache", Namespace: "ns", Generation: 7}}
 			rg.Spec.Replicas = tt.replicas
-			st := computeStatus(rg, observation{pods: tt.pods, stalled: tt.stalled, err: tt.err, now: now})
+			infos, synced := answers(tt.pods)
+			st := computeStatus(rg, observation{pods: tt.pods, infos: infos, synced: synced, stalled: tt.stalled, err: tt.err, now: now})
 			if st.Phase != tt.wantPhase || st.Ready != tt.wantReady || st.SyncedReplicas != tt.synced {
 				t.Errorf("phase %s ready %s synced %d, want %s %s %d",
 					st.Phase, st.Ready, st.SyncedReplicas, tt.wantPhase, tt.wantReady, tt.synced)
@@ -157,9 +177,69 @@ func TestComputeStatusKeepsTransitionTimes(t *testing.T) {
 	rg := &v1alpha1.ReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "cache", Generation: 1}}
 	rg.Spec.Replicas = 1
 	pods := []corev1.Pod{testPod("cache-0", v1alpha1.RoleMaster, true)}
-	rg.Status = computeStatus(rg, observation{pods: pods, now: t0})
-	again := computeStatus(rg, observation{pods: pods, now: metav1.NewTime(t0.Add(time.Hour))})
+	infos, synced := answers(pods)
+	rg.Status = computeStatus(rg, observation{pods: pods, infos: infos, synced: synced, now: t0})
+	again := computeStatus(rg, observation{pods: pods, infos: infos, synced: synced, now: metav1.NewTime(t0.Add(time.Hour))})
 	if c := meta.FindStatusCondition(again.Conditions, v1alpha1.ConditionReady); !c.LastTransitionTime.Equal(&t0) {
 		t.Errorf("Ready transition time moved to %v without a transition", c.LastTransitionTime)
+	}
+}
+
+func TestComputeStatusMembers(t *testing.T) {
+	now := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	rg := &v1alpha1.ReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "cache", Generation: 1}}
+	rg.Spec.Replicas = 3
+	pods := []corev1.Pod{
+		testPod("cache-0", v1alpha1.RoleMaster, true),
+		testPod("cache-1", v1alpha1.RoleReplica, true),
+		testPod("cache-2", v1alpha1.RoleReplica, false),
+	}
+	pods[1].Status.PodIP, pods[2].Status.PodIP = "10.0.0.2", "10.0.0.3"
+	infos := map[string]*replInfo{
+		"cache-0": {Role: "master", Offset: 1000, Replicas: []connectedReplica{{IP: "10.0.0.2", Offset: 990, Lag: 1}}},
+		"cache-1": {Role: "slave", LinkUp: true, Offset: 990, LastIOSecondsAgo: 0},
+		"cache-2": {Role: "slave", LinkUp: false, Offset: 500},
+	}
+	synced := map[string]bool{"cache-0": true, "cache-1": true}
+	st := computeStatus(rg, observation{pods: pods, infos: infos, synced: synced, now: now})
+
+	want := []v1alpha1.MemberStatus{
+		{Pod: "cache-0", Role: v1alpha1.RoleMaster, IP: "10.0.0.1", ReplOffset: 1000, Ready: true},
+		{Pod: "cache-1", Role: v1alpha1.RoleReplica, IP: "10.0.0.2", LinkStatus: "up", ReplOffset: 990, LagBytes: 10, LagSeconds: 1, Ready: true},
+		{Pod: "cache-2", Role: v1alpha1.RoleReplica, IP: "10.0.0.3", LinkStatus: "down", ReplOffset: 500},
+	}
+	for i := range want {
+		if st.Members[i] != want[i] {
+			t.Errorf("member %d = %+v, want %+v", i, st.Members[i], want[i])
+		}
+	}
+	if st.MasterReplOffset != 1000 || st.SyncedReplicas != 1 || st.MaxLagBytes != 10 {
+		t.Errorf("masterReplOffset %d synced %d maxLag %d", st.MasterReplOffset, st.SyncedReplicas, st.MaxLagBytes)
+	}
+	c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReplicasSynced)
+	if c.Reason != v1alpha1.ReasonReplicaLinkDown || !strings.Contains(c.Message, "cache-2") {
+		t.Errorf("ReplicasSynced = %s %q", c.Reason, c.Message)
+	}
+
+	// A pass that stopped before polling keeps what the last poll saw.
+	rg.Status = st
+	again := computeStatus(rg, observation{pods: pods, now: now})
+	if again.Members[1] != want[1] || again.SyncedReplicas != 1 {
+		t.Errorf("without a poll: member %+v synced %d", again.Members[1], again.SyncedReplicas)
+	}
+
+	// An unanswered master is not available, whatever its pod says.
+	delete(infos, "cache-0")
+	st = computeStatus(rg, observation{pods: pods, infos: infos, synced: synced, now: now})
+	if !meta.IsStatusConditionFalse(st.Conditions, v1alpha1.ConditionMasterAvailable) || st.Members[0].Role != "" {
+		t.Errorf("unanswered master: %+v role %q", meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionMasterAvailable), st.Members[0].Role)
+	}
+
+	// A promotion shows as FailingOver for the pass that made it.
+	infos["cache-0"] = &replInfo{Role: "master"}
+	st = computeStatus(rg, observation{pods: pods, infos: infos, synced: synced, now: now,
+		promotion: &promotion{From: "cache-0", To: "cache-1", Reason: v1alpha1.ReasonMasterRestartEmpty, Message: "m"}})
+	if st.Phase != v1alpha1.PhaseFailingOver || !meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionReconciling) {
+		t.Errorf("promotion: phase %s", st.Phase)
 	}
 }

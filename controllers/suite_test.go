@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -34,6 +35,9 @@ var (
 	k8sClient client.Client
 	testEnv   *envtest.Environment
 	stopMgr   context.CancelFunc
+	// fakeMembers answers for every pod of every spec; specs give their
+	// pods distinct IPs (nextPodIP).
+	fakeMembers = newFakeRedis()
 )
 
 func TestControllers(t *testing.T) {
@@ -71,6 +75,8 @@ var _ = BeforeSuite(func() {
 		Scheme:        scheme,
 		Recorder:      mgr.GetEventRecorder("replikube"),
 		OperatorImage: "replikube:test",
+		PollInterval:  300 * time.Millisecond,
+		redis:         fakeMembers,
 	}).SetupWithManager(mgr)).To(Succeed())
 
 	var ctx context.Context

@@ -11,7 +11,7 @@ OP_RBAC_DIR := config/rbac
 OP_CHART_CRD_DIR := charts/replikube/crds
 # Everything that manifests and generate write; verify-gen compares these.
 OP_GENERATED := $(OP_CRD_DIR) $(OP_RBAC_DIR)/role.yaml $(OP_CHART_CRD_DIR) api/v1alpha1/zz_generated.deepcopy.go
-OP_TEST_PKGS := ./api/... ./controllers/... ./internal/resources/...
+OP_TEST_PKGS := ./api/... ./controllers/... ./internal/resources/... ./internal/manager/...
 
 .PHONY: manifests generate verify-gen k8s-binaries test-operator
 

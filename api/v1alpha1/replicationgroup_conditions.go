@@ -70,6 +70,7 @@ const (
 	EventPromoted         = "Promoted"
 	EventFailoverStarted  = "FailoverStarted"
 	EventReplicaRepointed = "ReplicaRepointed"
+	EventRoleLabelled     = "RoleLabelled"
 	EventScaledUp         = "ScaledUp"
 	EventScaledDown       = "ScaledDown"
 	EventImmutableChanged = "ImmutableFieldChanged"
