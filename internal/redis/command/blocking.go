@@ -151,11 +151,13 @@ func (e *Engine) serveReady() {
 			}
 			b := e.unblock(c)
 			c.reblock = b
+			c.readyKey = k.key
 			c.curArgs = b.args
 			prevDB := c.DB
 			c.DB = e.KS.DBs[k.db]
 			e.Call(c, b.cmd, b.args)
 			c.curArgs = nil
+			c.readyKey = ""
 			if c.block == nil {
 				c.DB = prevDB
 				c.reblock = nil
@@ -167,4 +169,26 @@ func (e *Engine) serveReady() {
 		}
 	}
 	e.ready = e.ready[:0]
+}
+
+// ServedKeyFirst orders the keys of a blocking command being run again so
+// that the key that became ready comes first: Redis serves a client
+// blocked on several keys from the key that was signalled, not from the
+// first of its arguments. Outside reprocessing keys are returned as given.
+func (c *Client) ServedKeyFirst(keys [][]byte) [][]byte {
+	if c.reblock == nil || c.readyKey == "" {
+		return keys
+	}
+	out := make([][]byte, 0, len(keys))
+	for _, k := range keys {
+		if string(k) == c.readyKey {
+			out = append(out, k)
+		}
+	}
+	for _, k := range keys {
+		if string(k) != c.readyKey {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -68,6 +68,7 @@ type Client struct {
 	watched   []watchKey
 	block     *blockState
 	reblock   *blockState // set while a blocked command is run again
+	readyKey  string      // the key being served while reblock is set
 	curArgs   [][]byte
 	subs      map[string]struct{}
 	psubs     map[string]struct{}

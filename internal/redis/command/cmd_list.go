@@ -618,7 +618,7 @@ func cmdBRPop(c *Client, args [][]byte) {
 // While a blocked client is served again, keys holding another type are
 // skipped: Redis 7.0 serves a blocked client only from list keys.
 func listPopFirst(c *Client, keys [][]byte, where listEnd, count int64) bool {
-	for _, key := range keys {
+	for _, key := range c.ServedKeyFirst(keys) {
 		e := c.DB.LookupWrite(key)
 		if e == nil {
 			continue

@@ -202,11 +202,7 @@ func cmdBZMPop(c *Client, args [][]byte) {
 // blocked), and the key that was signalled is tried first, as Redis
 // serves the ready key.
 func zBlockingPop(c *Client, keys [][]byte, max bool, count int64, mpop bool, timeout time.Duration) {
-	order := keys
-	if c.Reprocessing() {
-		order = zServedFirst(c, keys)
-	}
-	for _, k := range order {
+	for _, k := range c.ServedKeyFirst(keys) {
 		ent := c.DB.LookupWrite(k)
 		if ent == nil {
 			continue
@@ -235,19 +231,3 @@ func zBlockingPop(c *Client, keys [][]byte, max bool, count int64, mpop bool, ti
 }
 
 func zTimedOut(c *Client) { c.W.NullArray() }
-
-// zServedFirst orders keys so that those still waiting in the engine's
-// ready list come last: the key being served has just left it.
-func zServedFirst(c *Client, keys [][]byte) [][]byte {
-	e := c.E
-	out := make([][]byte, 0, len(keys))
-	var later [][]byte
-	for _, k := range keys {
-		if _, pending := e.readySet[dbKey{c.DB.ID, string(k)}]; pending {
-			later = append(later, k)
-		} else {
-			out = append(out, k)
-		}
-	}
-	return append(out, later...)
-}
