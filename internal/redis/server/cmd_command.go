@@ -35,8 +35,8 @@ func (s *Server) commandCommand() *command.Command {
 			"info":            {Arity: -2, Flags: f, Handler: s.cmdCommandInfo},
 			"docs":            {Arity: -2, Flags: f, Handler: s.cmdCommandDocs},
 			"list":            {Arity: -2, Flags: f, Handler: s.cmdCommandList},
-			"getkeys":         {Arity: -3, Flags: f, Handler: s.cmdCommandGetkeys},
-			"getkeysandflags": {Arity: -3, Flags: f, Handler: s.cmdCommandGetkeys},
+			"getkeys":         {Arity: -4, Flags: f, Handler: s.cmdCommandGetkeys},
+			"getkeysandflags": {Arity: -4, Flags: f, Handler: s.cmdCommandGetkeys},
 			"help":            {Arity: 2, Flags: f, Handler: command.HelpReply("COMMAND", commandHelp)},
 		}}
 }
@@ -52,61 +52,54 @@ func (s *Server) cmdCommandAll(c *command.Client, args [][]byte) {
 	}
 }
 
+// aclOrder is Redis's ACL category table order, in which COMMAND INFO
+// lists a command's categories.
+var aclOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap",
+	"@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous",
+	"@connection", "@transaction", "@scripting"}
+
 func aclCategories(cmd *command.Command) []string {
-	var out []string
+	has := map[string]bool{}
 	f := cmd.Flags
 	if f&command.Write != 0 {
-		out = append(out, "@write")
+		has["@write"] = true
 	}
 	if f&command.ReadOnly != 0 {
-		out = append(out, "@read")
+		has["@read"] = true
 	}
 	if f&command.Admin != 0 {
-		out = append(out, "@admin", "@dangerous")
+		has["@admin"], has["@dangerous"] = true, true
 	}
 	if f&command.PubSub != 0 {
-		out = append(out, "@pubsub")
+		has["@pubsub"] = true
 	}
 	if f&command.Fast != 0 {
-		out = append(out, "@fast")
+		has["@fast"] = true
 	} else {
-		out = append(out, "@slow")
+		has["@slow"] = true
 	}
 	if f&command.Blocking != 0 {
-		out = append(out, "@blocking")
+		has["@blocking"] = true
 	}
 	group := cmd.Group
 	if cmd.Parent != nil && group == "" {
 		group = cmd.Parent.Group
 	}
-	switch group {
-	case "string":
-		out = append(out, "@string")
-	case "list":
-		out = append(out, "@list")
-	case "hash":
-		out = append(out, "@hash")
-	case "set":
-		out = append(out, "@set")
-	case "sorted_set", "sorted-set", "zset":
-		out = append(out, "@sortedset")
-	case "bitmap":
-		out = append(out, "@bitmap")
-	case "generic":
-		out = append(out, "@keyspace")
-	case "connection":
-		out = append(out, "@connection")
-	case "transactions":
-		out = append(out, "@transaction")
-	case "hyperloglog":
-		out = append(out, "@hyperloglog")
-	case "geo":
-		out = append(out, "@geo")
-	case "stream":
-		out = append(out, "@stream")
+	byGroup := map[string]string{"string": "@string", "list": "@list", "hash": "@hash", "set": "@set",
+		"sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset", "bitmap": "@bitmap",
+		"generic": "@keyspace", "connection": "@connection", "transactions": "@transaction",
+		"hyperloglog": "@hyperloglog", "geo": "@geo", "stream": "@stream"}
+	if cat, ok := byGroup[group]; ok {
+		has[cat] = true
 	}
 	for _, a := range cmd.ACL {
-		out = append(out, "@"+strings.TrimPrefix(a, "@"))
+		has["@"+strings.TrimPrefix(a, "@")] = true
+	}
+	var out []string
+	for _, cat := range aclOrder {
+		if has[cat] {
+			out = append(out, cat)
+		}
 	}
 	return out
 }
@@ -128,12 +121,20 @@ func writeCommandInfo(c *command.Client, cmd *command.Command) {
 	for _, a := range acl {
 		c.W.Simple(a)
 	}
-	c.W.Array(0) // tips
+	c.W.Set(0) // tips
 	if cmd.Keys.First > 0 {
-		c.W.Array(1)
+		c.W.Set(1)
 		c.W.Map(3)
 		c.W.BulkString("flags")
-		c.W.Set(0)
+		if cmd.Flags&command.Write != 0 {
+			c.W.Set(2)
+			c.W.Simple("RW")
+			c.W.Simple("update")
+		} else {
+			c.W.Set(2)
+			c.W.Simple("RO")
+			c.W.Simple("access")
+		}
 		c.W.BulkString("begin_search")
 		c.W.Map(2)
 		c.W.BulkString("type")
@@ -159,10 +160,10 @@ func writeCommandInfo(c *command.Client, cmd *command.Command) {
 		c.W.BulkString("limit")
 		c.W.Int(0)
 	} else {
-		c.W.Array(0)
+		c.W.Set(0)
 	}
 	subs := cmd.SubCommands()
-	c.W.Array(len(subs))
+	c.W.Set(len(subs))
 	for _, sc := range subs {
 		writeCommandInfo(c, sc)
 	}
@@ -190,7 +191,7 @@ func (s *Server) cmdCommandInfo(c *command.Client, args [][]byte) {
 	for _, name := range args[2:] {
 		cmd := s.lookupByName(name)
 		if cmd == nil {
-			c.W.NullArray()
+			c.W.Null()
 			continue
 		}
 		writeCommandInfo(c, cmd)
