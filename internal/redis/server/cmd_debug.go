@@ -18,6 +18,12 @@ func (s *Server) debugAllowed(c *command.Client) bool {
 	return allowProtectedAction(s.cfg.EnableDebugCommand, c)
 }
 
+// debugUsage is Redis's reply to an unknown DEBUG subcommand or a known one
+// with the wrong number of arguments.
+func debugUsage(c *command.Client, args [][]byte) {
+	c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try DEBUG HELP.")
+}
+
 func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 	if !s.debugAllowed(c) {
 		c.Error(debugNotAllowed)
@@ -30,6 +36,10 @@ func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 	}
 	switch sub {
 	case "help":
+		if len(args) != 2 {
+			debugUsage(c, args)
+			return
+		}
 		command.HelpReply("DEBUG", []string{
 			"CHANGE-REPL-ID", "    Change the replication IDs of the instance.",
 			"DIGEST", "    Output a hex signature representing the current DB content.",
@@ -44,45 +54,39 @@ func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 		})(c, args)
 	case "sleep":
 		if len(args) != 3 {
-			c.Error(command.ErrSyntax)
+			debugUsage(c, args)
 			return
 		}
-		secs, ok := command.ParseFloat(args[2])
-		if !ok {
-			c.Error(command.ErrNotFloat)
-			return
-		}
+		// Redis reads the value with strtod and ignores garbage (0 s).
+		secs, _ := command.ParseFloat(args[2])
 		// Redis sleeps holding its only thread: so do we, holding the lock.
 		time.Sleep(time.Duration(secs * float64(time.Second)))
 		c.OK()
 	case "set-active-expire":
 		if len(args) != 3 {
-			c.Error(command.ErrSyntax)
+			debugUsage(c, args)
 			return
 		}
-		v, ok := command.ParseInt(args[2])
-		if !ok {
-			c.Error(command.ErrNotInteger)
-			return
-		}
+		// atoi semantics: anything that is not a number is 0.
+		v, _ := command.ParseInt(args[2])
 		s.activeExpire.Store(v != 0)
 		c.OK()
 	case "log":
 		if len(args) != 3 {
-			c.Error(command.ErrSyntax)
+			debugUsage(c, args)
 			return
 		}
 		s.log.Warningf("DEBUG LOG: %s", args[2])
 		c.OK()
 	case "error":
 		if len(args) != 3 {
-			c.Error(command.ErrSyntax)
+			debugUsage(c, args)
 			return
 		}
 		c.Error(string(args[2]))
 	case "object":
 		if len(args) != 3 {
-			c.Error(command.ErrSyntax)
+			debugUsage(c, args)
 			return
 		}
 		e := c.DB.LookupReadNoTouch(args[2])
@@ -111,14 +115,40 @@ func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 		}
 	case "protocol":
 		if len(args) != 3 {
-			c.Error(command.ErrSyntax)
+			debugUsage(c, args)
 			return
 		}
 		debugProtocol(c, strings.ToLower(string(args[2])))
-	case "jmap", "quicklist-packed-threshold", "stringmatch-len", "pause-cron", "replybuffer", "dict-resizing":
+	case "listpack", "quicklist":
+		if len(args) < 3 {
+			debugUsage(c, args)
+			return
+		}
+		if c.DB.LookupReadNoTouch(args[2]) == nil {
+			c.Error(command.ErrNoSuchKey)
+			return
+		}
+		c.W.Simple("Listpack structure printed on stdout")
+	case "quicklist-packed-threshold":
+		if len(args) != 3 {
+			debugUsage(c, args)
+			return
+		}
+		if v, ok := memToULL(string(args[2])); !ok || v <= 1 || v >= 4<<30 {
+			c.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+			return
+		}
+		c.OK()
+	case "stringmatch-len", "pause-cron", "replybuffer", "dict-resizing":
+		if len(args) < 3 {
+			debugUsage(c, args)
+			return
+		}
+		c.OK()
+	case "jmap":
 		c.OK()
 	default:
-		c.Error("ERR unknown subcommand '" + string(args[1]) + "'. Try DEBUG HELP.")
+		debugUsage(c, args)
 	}
 }
 
