@@ -232,7 +232,7 @@ func (s *Server) clientInfoLine(c *command.Client) string {
 	field("db", itoa(int64(c.DB.ID)))
 	field("sub", itoa(int64(c.ChannelCount())))
 	field("psub", itoa(int64(c.PatternCount())))
-	field("ssub", "0")
+	field("ssub", itoa(int64(c.ShardChannelCount())))
 	field("multi", itoa(int64(c.MultiCount())))
 	field("qbuf", itoa(int64(qbuf)))
 	field("qbuf-free", itoa(int64(qbufFree)))
@@ -350,6 +350,10 @@ func (s *Server) cmdClientKill(c *command.Client, args [][]byte) {
 			laddr = string(v)
 		case command.EqualFold(args[i], "user"):
 			user = string(v)
+			if user != "default" {
+				c.Error("ERR No such user '" + user + "'")
+				return
+			}
 		case command.EqualFold(args[i], "skipme"):
 			switch {
 			case command.EqualFold(v, "yes"):
@@ -391,8 +395,12 @@ func (s *Server) killClient(self, x *command.Client) {
 
 func (s *Server) cmdClientPause(c *command.Client, args [][]byte) {
 	ms, ok := command.ParseInt(args[2])
-	if !ok || ms < 0 {
+	if !ok {
 		c.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.Error("ERR timeout is negative")
 		return
 	}
 	write := false
