@@ -64,7 +64,7 @@ func (s *Server) Info(sections ...[]byte) string {
 	order := []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
 	var b strings.Builder
 	for _, name := range order {
-		included := want[name] || everything || (all && name != "modules")
+		included := want[name] || everything || all
 		if !included {
 			continue
 		}
@@ -307,7 +307,7 @@ func (s *Server) infoSection(b *strings.Builder, name string) {
 		kv(b, "keyspace_misses", st.KeyspaceMisses)
 		kv(b, "pubsub_channels", s.eng.PubSubChannels())
 		kv(b, "pubsub_patterns", s.eng.PubSubPatterns())
-		kv(b, "pubsubshard_channels", 0)
+		kv(b, "pubsubshard_channels", s.eng.PubSubShardChannels())
 		kv(b, "latest_fork_usec", 0)
 		kv(b, "total_forks", 0)
 		kv(b, "migrate_cached_sockets", 0)
