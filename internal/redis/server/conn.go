@@ -41,7 +41,7 @@ type conn struct {
 type fdReader struct{ fd int }
 
 func (r fdReader) Read(p []byte) (int, error) {
-	n, err := unix.Read(r.fd, p)
+	n, err := rawRead(r.fd, p)
 	if err != nil {
 		return 0, err
 	}

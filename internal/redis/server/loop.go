@@ -42,7 +42,8 @@ type eventLoop struct {
 	spare     []*conn
 	paused    []*conn // stopped by CLIENT PAUSE
 	timers    timerHeap
-	inBatch   bool // the loop holds the lock: no wakeup needed
+	inBatch   bool      // the loop holds the lock: no wakeup needed
+	now       time.Time // when the current batch started
 	stopping  bool
 }
 
@@ -128,7 +129,10 @@ func (l *eventLoop) run() {
 	e := l.e
 	timeout := -1
 	for {
-		n, err := unix.EpollWait(l.epfd, l.events, timeout)
+		n, err := pollEvents(l.epfd, l.events)
+		if err == nil && n == 0 && timeout != 0 {
+			n, err = unix.EpollWait(l.epfd, l.events, timeout)
+		}
 		if err != nil {
 			n = 0
 			if !errors.Is(err, unix.EINTR) {
@@ -137,11 +141,12 @@ func (l *eventLoop) run() {
 		}
 		e.Mu.Lock()
 		l.inBatch = true
+		l.now = time.Now()
 		for i := 0; i < n; i++ {
 			l.handle(&l.events[i])
 		}
 		if len(l.timers) > 0 {
-			l.fireTimers(time.Now())
+			l.fireTimers(l.now)
 		}
 		l.drain()
 		if l.s.closing.Load() && l.shutdownStep() {
@@ -243,6 +248,7 @@ func (l *eventLoop) readable(cn *conn) {
 	}
 	l.s.statReads.Add(1)
 	l.s.statNetIn.Add(int64(cn.rd.Buffered() - before))
+	c.LastInteraction = l.now
 	if c.Blocked() || cn.paused {
 		return
 	}
@@ -414,7 +420,7 @@ func resetReply(c *command.Client) {
 }
 
 func (l *eventLoop) write(cn *conn, b []byte) (int, error) {
-	n, err := unix.Write(cn.fd, b)
+	n, err := rawWrite(cn.fd, b)
 	if err != nil {
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 			return 0, nil
