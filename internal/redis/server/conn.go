@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -30,9 +31,11 @@ type conn struct {
 	held [][]byte
 
 	events    uint32 // registered with epoll
-	inPending bool   // queued in l.pending
-	resume    bool   // unblocked or unpaused: run the buffered requests
-	paused    bool   // queued in l.paused
+	timerAt   time.Time
+	timerIdx  int  // in l.timers, -1 when not there
+	inPending bool // queued in l.pending
+	resume    bool // unblocked or unpaused: run the buffered requests
+	paused    bool // queued in l.paused
 	closed    bool
 }
 
@@ -70,7 +73,7 @@ func (s *Server) deniedLocked(local bool) bool {
 // engine. The caller holds the engine lock.
 func (l *eventLoop) newConn(fd int, raddr, laddr string, local bool) (*conn, error) {
 	s := l.s
-	cn := &conn{l: l, fd: fd, local: local, events: readEvents}
+	cn := &conn{l: l, fd: fd, local: local, events: readEvents, timerIdx: -1}
 	cn.rd = resp.NewReader(fdReader{fd}, resp.Limits{MaxBulkLen: s.cfg.ProtoMaxBulkLen, MaxQueryBuffer: s.cfg.ClientQueryBufferLimit})
 	ev := unix.EpollEvent{Events: readEvents, Fd: int32(fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {

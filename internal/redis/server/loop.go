@@ -110,6 +110,7 @@ func (l *eventLoop) markPending(cn *conn) {
 
 func (l *eventLoop) onUnblock(c *command.Client) {
 	if cn, ok := c.Extra.(*conn); ok && cn.l == l && !cn.closed {
+		l.clearTimer(cn)
 		cn.resume = true
 		l.markPending(cn)
 	}
@@ -312,7 +313,7 @@ func (l *eventLoop) process(cn *conn) {
 		e.Dispatch(c, args)
 		if c.Blocked() {
 			if dl := c.BlockDeadline(); !dl.IsZero() {
-				heap.Push(&l.timers, blockTimer{at: dl, deadline: dl, cn: cn})
+				l.setTimer(cn, dl)
 			}
 		}
 	}
@@ -458,6 +459,7 @@ func (l *eventLoop) closeConn(cn *conn) {
 		return
 	}
 	cn.closed = true
+	l.clearTimer(cn)
 	l.e.RemoveClient(cn.cl)
 	delete(l.conns, cn.fd)
 	_ = unix.Close(cn.fd)
@@ -466,18 +468,18 @@ func (l *eventLoop) closeConn(cn *conn) {
 
 // fireTimers times out the blocked clients whose deadline passed.
 func (l *eventLoop) fireTimers(now time.Time) {
-	for len(l.timers) > 0 && !l.timers[0].at.After(now) {
-		t := heap.Pop(&l.timers).(blockTimer)
-		c := t.cn.cl
-		if t.cn.closed || !c.Blocked() || !c.BlockDeadline().Equal(t.deadline) {
+	for len(l.timers) > 0 && !l.timers[0].timerAt.After(now) {
+		cn := l.timers[0]
+		c := cn.cl
+		if !c.Blocked() {
+			l.clearTimer(cn)
 			continue
 		}
 		l.e.BlockTimeout(c)
 		l.e.FlushPropagation()
 		if c.Blocked() {
 			// The engine clock had not reached the deadline yet.
-			t.at = now.Add(5 * time.Millisecond)
-			heap.Push(&l.timers, t)
+			l.setTimer(cn, now.Add(5*time.Millisecond))
 		}
 	}
 }
@@ -487,7 +489,7 @@ func (l *eventLoop) fireTimers(now time.Time) {
 func (l *eventLoop) nextTimeout() int {
 	var next time.Time
 	if len(l.timers) > 0 {
-		next = l.timers[0].at
+		next = l.timers[0].timerAt
 	}
 	if p := &l.s.paused; len(l.paused) > 0 && p.active && (next.IsZero() || p.until.Before(next)) {
 		next = p.until
@@ -532,26 +534,43 @@ func (l *eventLoop) shutdownStep() bool {
 	return len(l.conns) == 0
 }
 
-// blockTimer is a blocked client's deadline in the loop's timer heap.
-// Entries are not removed when a client is served: a stale one (client
-// gone, served, or blocked again with another deadline) is skipped when it
-// comes up.
-type blockTimer struct {
-	at       time.Time // when to look
-	deadline time.Time // the block it was set for
-	cn       *conn
-}
-
-type timerHeap []blockTimer
+// timerHeap orders the blocked clients that have a deadline. A client
+// blocks on one command at a time, so it has at most one entry (at
+// cn.timerIdx), removed when it is unblocked or closed.
+type timerHeap []*conn
 
 func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(blockTimer)) }
+func (h timerHeap) Less(i, j int) bool { return h[i].timerAt.Before(h[j].timerAt) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].timerIdx, h[j].timerIdx = i, j
+}
+func (h *timerHeap) Push(x any) {
+	cn := x.(*conn)
+	cn.timerIdx = len(*h)
+	*h = append(*h, cn)
+}
 func (h *timerHeap) Pop() any {
 	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = blockTimer{}
+	cn := old[len(old)-1]
+	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
-	return x
+	cn.timerIdx = -1
+	return cn
+}
+
+// setTimer (re)arms cn's block timer.
+func (l *eventLoop) setTimer(cn *conn, at time.Time) {
+	cn.timerAt = at
+	if cn.timerIdx >= 0 {
+		heap.Fix(&l.timers, cn.timerIdx)
+		return
+	}
+	heap.Push(&l.timers, cn)
+}
+
+func (l *eventLoop) clearTimer(cn *conn) {
+	if cn.timerIdx >= 0 {
+		heap.Remove(&l.timers, cn.timerIdx)
+	}
 }

@@ -302,3 +302,26 @@ func tcpPair(t *testing.T) (net.Conn, net.Conn) {
 	}
 	return ours, theirs
 }
+
+func TestServedBlockLeavesNoTimer(t *testing.T) {
+	s := startServer(t, nil)
+	b := dial(t, s)
+	b.send("*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$3\r\n100\r\n")
+	p := dial(t, s)
+	waitFor(t, "blocked client", func() bool { return infoField(t, p, "blocked_clients") == "1" })
+	timers := func() int {
+		s.eng.Mu.Lock()
+		defer s.eng.Mu.Unlock()
+		return len(s.loop.timers)
+	}
+	if n := timers(); n != 1 {
+		t.Fatalf("timers while blocked = %d", n)
+	}
+	p.do("RPUSH", "q", "v")
+	if got := b.read(); got != `["q" "v"]` {
+		t.Fatalf("blpop = %s", got)
+	}
+	if n := timers(); n != 0 {
+		t.Fatalf("timers after serving = %d", n)
+	}
+}
