@@ -130,10 +130,7 @@ func (l *eventLoop) run() {
 	e := l.e
 	timeout := -1
 	for {
-		n, err := pollEvents(l.epfd, l.events)
-		if err == nil && n == 0 && timeout != 0 {
-			n, err = unix.EpollWait(l.epfd, l.events, timeout)
-		}
+		n, err := unix.EpollWait(l.epfd, l.events, timeout)
 		if err != nil {
 			n = 0
 			if !errors.Is(err, unix.EINTR) {
