@@ -81,8 +81,17 @@ func (e *Engine) Unblock(c *Client, withError bool) bool {
 	} else if b.onTimeout != nil {
 		b.onTimeout(c)
 	}
-	close(b.done)
+	e.unblocked(c, b)
 	return true
+}
+
+// unblocked signals that c's blocking command completed: its reply is in
+// c.W and its pending requests may run.
+func (e *Engine) unblocked(c *Client, b *blockState) {
+	close(b.done)
+	if e.OnUnblock != nil {
+		e.OnUnblock(c)
+	}
 }
 
 // BlockTimeout is called by the connection when the deadline passes. The
@@ -161,7 +170,7 @@ func (e *Engine) serveReady() {
 			if c.block == nil {
 				c.DB = prevDB
 				c.reblock = nil
-				close(b.done)
+				e.unblocked(c, b)
 			} else {
 				c.DB = prevDB
 			}

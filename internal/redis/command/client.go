@@ -55,7 +55,9 @@ type Client struct {
 	Authed bool
 	User   string
 
-	Created         time.Time
+	Created time.Time
+	// LastInteraction is when the client last sent something; the
+	// connection layer sets it (idle timeout, CLIENT LIST idle).
 	LastInteraction time.Time
 
 	Cmd     *Command // command being executed

@@ -6,11 +6,11 @@
 // # Atomicity and order
 //
 // One mutex, Engine.Mu, guards the whole keyspace and all command state.
-// Connection goroutines parse requests and write replies outside it; they
-// take it once per pipelined batch and run every parsed command of the batch
-// under it (a batch stops early at a blocking command). Commands are
-// therefore atomic, and the order in which goroutines take the lock is the
-// one total order of writes: propagation (replication, AOF) is called under
+// The server's event loop takes it once per wakeup and runs every complete
+// request of every ready client under it (a client stops at a blocking
+// command); other goroutines (cron, replication) take it between wakeups.
+// Commands are therefore atomic, and the order in which they run under the
+// lock is the one total order of writes: propagation (replication, AOF) is called under
 // the lock at the end of each top-level command, so replicas see writes in
 // exactly the order they were applied.
 //
@@ -118,6 +118,11 @@ type Engine struct {
 
 	Slowlog Slowlog
 	Latency map[string]*LatencyEvent
+
+	// OnUnblock, when set, is called under the lock when a blocked
+	// client's command completes (served, timed out or CLIENT UNBLOCK):
+	// the connection layer then sends the reply and resumes the client.
+	OnUnblock func(c *Client)
 
 	// Role reports "master" or "slave" for HELLO and ROLE.
 	Role func() string
@@ -318,7 +323,6 @@ func (e *Engine) Dispatch(c *Client, args [][]byte) {
 }
 
 func (e *Engine) dispatch(c *Client, args [][]byte) {
-	c.LastInteraction = time.Now()
 	cmd, errText := e.Lookup(args)
 	if errText != "" {
 		e.reject(c, cmd, errText)
@@ -403,9 +407,9 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 	prevOverride, prevNoProp := c.propOverride, c.noPropagate
 	c.propOverride, c.noPropagate = nil, false
 	e.nesting++
-	start := time.Now()
+	start := monotonic()
 	e.runHandler(c, cmd, args)
-	dur := time.Since(start)
+	dur := monotonic() - start
 	e.nesting--
 	e.KS.Account()
 
@@ -436,6 +440,13 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 	c.propOverride, c.noPropagate = prevOverride, prevNoProp
 	c.Cmd, c.curArgs = prevCmd, prevArgs
 }
+
+// monoBase anchors monotonic: time.Since of a time carrying a monotonic
+// reading costs one clock read, time.Now two, and a command's duration is
+// measured on every call.
+var monoBase = time.Now()
+
+func monotonic() time.Duration { return time.Since(monoBase) }
 
 func (e *Engine) runHandler(c *Client, cmd *Command, args [][]byte) {
 	cmd.Handler(c, args)

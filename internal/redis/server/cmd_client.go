@@ -199,12 +199,11 @@ func (s *Server) clientInfoLine(c *command.Client) string {
 		cmd = c.LastCmd.FullName()
 	}
 	var qbuf, qbufFree, obl, oll, omem int
+	fd := int64(-1)
 	if cn, ok := c.Extra.(*conn); ok {
 		qbuf = cn.rd.Buffered()
-		qbufFree = 0
-		cn.outMu.Lock()
-		omem = len(cn.pending)
-		cn.outMu.Unlock()
+		omem = cn.omem()
+		fd = int64(cn.fd)
 	}
 	events := "r"
 	if omem > 0 {
@@ -224,7 +223,7 @@ func (s *Server) clientInfoLine(c *command.Client) string {
 	field("id", itoa(c.ID))
 	field("addr", c.Addr)
 	field("laddr", c.LAddr)
-	field("fd", "8")
+	field("fd", itoa(fd))
 	field("name", c.Name)
 	field("age", itoa(int64(now.Sub(c.Created)/time.Second)))
 	field("idle", itoa(int64(now.Sub(c.LastInteraction)/time.Second)))

@@ -7,18 +7,20 @@ import (
 )
 
 // pauseState implements CLIENT PAUSE / UNPAUSE. Guarded by the engine lock.
+// A paused request is not waited for: the event loop keeps it aside with
+// its client and runs it when the pause ends (at until, or on UNPAUSE).
 type pauseState struct {
-	until time.Time
-	write bool // WRITE mode: only write commands wait
-	wake  chan struct{}
+	active bool
+	until  time.Time
+	write  bool // WRITE mode: only write commands wait
 }
 
 // pause starts or extends a pause.
 func (s *Server) pause(d time.Duration, writeOnly bool) {
 	until := time.Now().Add(d)
 	p := &s.paused
-	if p.wake == nil || time.Now().After(p.until) {
-		p.wake = make(chan struct{})
+	if !p.active || time.Now().After(p.until) {
+		p.active = true
 		p.until = until
 		p.write = writeOnly
 	} else {
@@ -31,21 +33,16 @@ func (s *Server) pause(d time.Duration, writeOnly bool) {
 	s.ks.Paused = true
 }
 
-// unpause ends any pause.
+// unpause ends any pause; the loop then resumes the clients it held.
 func (s *Server) unpause() {
-	p := &s.paused
-	if p.wake != nil {
-		close(p.wake)
-		p.wake = nil
-	}
-	p.until = time.Time{}
+	s.paused = pauseState{}
 	s.ks.Paused = false
 }
 
 // pausedFor reports whether a command must wait because of CLIENT PAUSE.
 func (s *Server) pausedFor(c *command.Client, cmd *command.Command) bool {
 	p := &s.paused
-	if p.wake == nil {
+	if !p.active {
 		return false
 	}
 	if !time.Now().Before(p.until) {
@@ -63,27 +60,4 @@ func (s *Server) pausedFor(c *command.Client, cmd *command.Command) bool {
 	}
 	return cmd.Flags&(command.Write|command.MayReplicate) != 0 ||
 		(cmd.Name == "exec" && cmd.Parent == nil && c.MultiCount() > 0)
-}
-
-// waitIfPaused blocks the calling connection (releasing the engine lock)
-// while a pause applies to the command in args. The caller holds the lock.
-func (s *Server) waitIfPaused(c *command.Client, args [][]byte) {
-	for {
-		if s.paused.wake == nil {
-			return
-		}
-		cmd, _ := s.eng.Lookup(args)
-		if !s.pausedFor(c, cmd) {
-			return
-		}
-		wake, until := s.paused.wake, s.paused.until
-		s.eng.Mu.Unlock()
-		t := time.NewTimer(time.Until(until))
-		select {
-		case <-wake:
-		case <-t.C:
-		}
-		t.Stop()
-		s.eng.Mu.Lock()
-	}
 }

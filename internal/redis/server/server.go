@@ -1,7 +1,38 @@
 // Package server is the network side of the data plane: listeners, the
-// per-connection request loop (parse a pipelined batch, run it under the
-// engine lock, write the replies once), configuration, INFO, CLIENT and the
+// event loop that serves every client, configuration, INFO, CLIENT and the
 // other server-level commands, the periodic cron, and graceful shutdown.
+//
+// # Event loop
+//
+// Clients are served as redis-server serves them, by one loop goroutine
+// locked to its OS thread (loop.go). It owns an epoll descriptor on which
+// the non-blocking listening sockets, every client socket and an eventfd
+// are registered. Each wakeup of epoll_wait takes the engine lock once and,
+// for every ready descriptor: accepts (accept4) on a listener; reads once
+// (read(2)) from a readable client into its resp.Reader buffer and runs
+// all of its complete requests through the dispatcher. Block deadlines due
+// are then fired, and finally every client with output is written with one
+// write(2); only the part the socket does not take waits for EPOLLOUT. A
+// request therefore costs one read and one write, and no goroutine hands
+// the lock to another between clients.
+//
+// A client stops at a command that blocks (BLPOP): its remaining requests
+// stay buffered. When another command serves it, or its deadline (a timer
+// heap in the loop, which bounds the epoll_wait timeout) or CLIENT UNBLOCK
+// ends the block, the engine calls Engine.OnUnblock; the loop then writes
+// the reply and resumes the buffered requests in the same wakeup. CLIENT
+// PAUSE works the same way: a paused request is set aside (copied) and run
+// when the pause ends. Pub/sub messages and MONITOR lines are appended to
+// the receiver's output under the lock (conn.Deliver) and written at the
+// end of the batch; when they come from another goroutine (cron,
+// replication) the eventfd wakes the loop. Other goroutines never touch a
+// socket: CLIENT KILL and idle timeouts mark the client and the loop
+// closes it.
+//
+// All loop state except the epoll and eventfd descriptors is guarded by
+// the engine lock, which the loop holds from the end of one epoll_wait to
+// the start of the next. Connections made elsewhere (replication links)
+// join the loop through Server.AddConn.
 //
 // It imports nothing from Kubernetes.
 package server
@@ -15,7 +46,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,13 +65,10 @@ type Server struct {
 	eng *command.Engine
 	ks  *keyspace.Keyspace
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	conns     map[*conn]struct{}
-	wg        sync.WaitGroup
-	acceptWG  sync.WaitGroup
-	stopped   chan struct{} // closed by Shutdown
-	serving   bool          // Serve has started (guarded by mu)
+	mu        sync.Mutex // guards listeners, loop, serving; taken after the engine lock
+	listeners []*listener
+	loop      *eventLoop
+	serving   bool // Serve has started
 	closing   atomic.Bool
 	cronStop  chan struct{}
 	cronDone  chan struct{}
@@ -102,8 +129,6 @@ func New(cfg *Config, log *Logger) (*Server, error) {
 	_, _ = rand.Read(id[:])
 	s := &Server{
 		cfg: cfg, log: log, eng: eng, ks: ks,
-		conns:             make(map[*conn]struct{}),
-		stopped:           make(chan struct{}),
 		cronStop:          make(chan struct{}),
 		cronDone:          make(chan struct{}),
 		ShutdownRequested: make(chan struct{}),
@@ -172,50 +197,6 @@ func (s *Server) applyConfig(old *Config) error {
 	return nil
 }
 
-// bindAll opens a listener per bind address. A bind address prefixed with
-// '-' is optional: failing to bind it is not an error, as in Redis.
-func bindAll(binds []string, port int) ([]net.Listener, error) {
-	if port == 0 {
-		return nil, nil
-	}
-	if len(binds) == 0 {
-		binds = []string{"*", "-::*"}
-	}
-	var out []net.Listener
-	for _, b := range binds {
-		if b == "" {
-			continue
-		}
-		optional := strings.HasPrefix(b, "-")
-		addr := strings.TrimPrefix(b, "-")
-		switch addr {
-		case "*":
-			addr = "0.0.0.0"
-		case "::*":
-			addr = "::"
-		}
-		network := "tcp4"
-		if strings.Contains(addr, ":") {
-			network = "tcp6"
-		}
-		ln, err := net.Listen(network, net.JoinHostPort(addr, strconv.Itoa(port)))
-		if err != nil {
-			if optional {
-				continue
-			}
-			for _, l := range out {
-				_ = l.Close()
-			}
-			return nil, fmt.Errorf("listen on %s:%d: %w", addr, port, err)
-		}
-		out = append(out, ln)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("listen on port %d: no address could be bound", port)
-	}
-	return out, nil
-}
-
 // Listen binds the configured addresses.
 func (s *Server) Listen() error {
 	lns, err := bindAll(s.cfg.Bind, s.cfg.Port)
@@ -230,14 +211,19 @@ func (s *Server) Listen() error {
 
 // rebind replaces the listeners after CONFIG SET port/bind. As in Redis
 // the old listeners close first (the new set may reuse their addresses);
-// if the new addresses cannot be bound the old ones are bound again.
+// if the new addresses cannot be bound the old ones are bound again. The
+// caller holds the engine lock (it runs on the loop, inside CONFIG SET).
 func (s *Server) rebind(oldBind []string, oldPort int) error {
 	s.mu.Lock()
 	old := s.listeners
 	s.listeners = nil
+	l := s.loop
 	s.mu.Unlock()
 	for _, ln := range old {
-		_ = ln.Close()
+		if l != nil {
+			l.forgetListener(ln)
+		}
+		ln.close()
 	}
 	lns, err := bindAll(s.cfg.Bind, s.cfg.Port)
 	if err != nil {
@@ -253,13 +239,19 @@ func (s *Server) rebind(oldBind []string, oldPort int) error {
 	return nil
 }
 
-func (s *Server) installListeners(lns []net.Listener) {
+// installListeners makes lns the server's listeners and, when serving,
+// the loop's. The caller holds the engine lock.
+func (s *Server) installListeners(lns []*listener) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.listeners = lns
-	if s.serving && !s.closing.Load() {
-		for _, ln := range lns {
-			s.startAccept(ln)
+	l := s.loop
+	s.mu.Unlock()
+	if l == nil || l.stopping {
+		return
+	}
+	for _, ln := range lns {
+		if err := l.watchListener(ln); err != nil {
+			s.log.Warningf("%v", err)
 		}
 	}
 }
@@ -270,101 +262,40 @@ func (s *Server) Addrs() []net.Addr {
 	defer s.mu.Unlock()
 	var out []net.Addr
 	for _, ln := range s.listeners {
-		out = append(out, ln.Addr())
+		out = append(out, ln.addr)
 	}
 	return out
 }
 
-func (s *Server) closeListeners() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ln := range s.listeners {
-		_ = ln.Close()
-	}
-}
-
-// Serve accepts connections on the bound listeners and runs the cron
-// until Shutdown; it then returns ErrServerClosed.
+// Serve runs the event loop on the calling goroutine (locked to its
+// thread) and the cron until Shutdown; it then returns ErrServerClosed.
 func (s *Server) Serve() error {
+	s.eng.Mu.Lock()
 	s.mu.Lock()
 	if s.closing.Load() || s.serving {
 		s.mu.Unlock()
+		s.eng.Mu.Unlock()
 		return ErrServerClosed
 	}
-	s.serving = true
-	go s.cron()
-	for _, ln := range s.listeners {
-		s.startAccept(ln)
-	}
-	s.mu.Unlock()
-	<-s.stopped
-	s.acceptWG.Wait()
-	return ErrServerClosed
-}
-
-// startAccept runs an accept loop for ln. The caller holds s.mu.
-func (s *Server) startAccept(ln net.Listener) {
-	s.acceptWG.Add(1)
-	go func() {
-		defer s.acceptWG.Done()
-		if err := s.acceptLoop(ln); err != nil {
-			s.log.Warningf("Accepting on %s stopped: %v", ln.Addr(), err)
-		}
-	}()
-}
-
-// current reports whether ln is still one of the server's listeners.
-func (s *Server) current(ln net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, l := range s.listeners {
-		if l == ln {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) acceptLoop(ln net.Listener) error {
-	var delay time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.closing.Load() || !s.current(ln) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(delay*2, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("accept: %w", err)
-		}
-		delay = 0
-		s.statConnections.Add(1)
-		s.eng.Mu.Lock()
-		maxClients := s.cfg.MaxClients
-		s.eng.Mu.Unlock()
-		s.mu.Lock()
-		if s.closing.Load() {
-			s.mu.Unlock()
-			_ = nc.Close()
-			return nil
-		}
-		if len(s.conns) >= maxClients {
-			s.mu.Unlock()
-			s.statRejectedConns.Add(1)
-			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
-			_ = nc.Close()
-			continue
-		}
-		cn := s.newConn(nc)
-		s.conns[cn] = struct{}{}
-		s.wg.Add(1)
+	l, err := newEventLoop(s)
+	if err != nil {
 		s.mu.Unlock()
-		go cn.serve()
+		s.eng.Mu.Unlock()
+		return err
 	}
+	for _, ln := range s.listeners {
+		if err := l.watchListener(ln); err != nil {
+			s.log.Warningf("%v", err)
+		}
+	}
+	s.eng.OnUnblock = l.onUnblock
+	s.loop = l
+	s.serving = true
+	s.mu.Unlock()
+	s.eng.Mu.Unlock()
+	go s.cron()
+	l.run()
+	return ErrServerClosed
 }
 
 // RequestShutdown asks the process to shut down (SHUTDOWN command,
@@ -382,37 +313,34 @@ func (s *Server) ShutdownMode() string {
 	return m
 }
 
-// Shutdown stops accepting, lets every connection finish the batch it is
-// running and flush its replies, then closes them; it waits for the
-// connection goroutines until ctx is done.
+// Shutdown stops accepting, lets the loop finish the batch it is running,
+// writes every client's pending output and closes the clients; when ctx
+// ends first, the clients are closed without waiting for slow readers.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.closing.CompareAndSwap(false, true) {
 		return nil
 	}
-	s.closeListeners()
 	s.mu.Lock()
-	serving := s.serving
+	serving, l := s.serving, s.loop
+	if !serving {
+		for _, ln := range s.listeners {
+			ln.close()
+		}
+		s.listeners = nil
+	}
 	s.mu.Unlock()
 	close(s.cronStop)
-	if serving {
-		<-s.cronDone
+	if !serving {
+		return nil
 	}
-	close(s.stopped)
-	s.mu.Lock()
-	for cn := range s.conns {
-		cn.shutdown()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	<-s.cronDone
+	l.wake()
 	select {
-	case <-done:
+	case <-l.done:
 	case <-ctx.Done():
-		s.mu.Lock()
-		for cn := range s.conns {
-			_ = cn.nc.Close()
-		}
-		s.mu.Unlock()
+		l.force.Store(true)
+		l.wake()
+		<-l.done
 		return ctx.Err()
 	}
 	if s.cfg.PidFile != "" {
@@ -451,37 +379,29 @@ func (s *Server) cron() {
 			s.eng.PerformEvictions()
 			s.eng.FlushPropagation()
 		}
-		s.eng.Mu.Unlock()
 		s.closeIdleClients()
+		s.eng.Mu.Unlock()
 	}
 }
 
+// closeIdleClients applies the timeout setting. The caller holds the
+// engine lock.
 func (s *Server) closeIdleClients() {
-	s.eng.Mu.Lock()
-	timeout := s.cfg.Timeout
-	s.eng.Mu.Unlock()
-	if timeout <= 0 {
+	if s.cfg.Timeout <= 0 {
 		return
 	}
-	limit := time.Duration(timeout) * time.Second
+	limit := time.Duration(s.cfg.Timeout) * time.Second
 	now := time.Now()
-	s.mu.Lock()
-	var idle []*conn
-	for cn := range s.conns {
-		idle = append(idle, cn)
-	}
-	s.mu.Unlock()
-	s.eng.Mu.Lock()
-	defer s.eng.Mu.Unlock()
-	for _, cn := range idle {
-		c := cn.cl
+	for _, c := range s.eng.Clients() {
+		if _, ok := c.Extra.(*conn); !ok {
+			continue
+		}
 		if c.Flags&(command.FlagMaster|command.FlagReplica|command.FlagPubSub) != 0 || c.Blocked() {
 			continue
 		}
 		if now.Sub(c.LastInteraction) > limit {
 			s.log.Verbosef("Closing idle client")
-			c.Flags |= command.FlagCloseASAP
-			_ = cn.nc.Close()
+			c.Kill()
 		}
 	}
 }
