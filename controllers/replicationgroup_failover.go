@@ -40,7 +40,7 @@ func decideEmptyMaster(master memberView, others []memberView) *promotion {
 	var best *memberView
 	for i := range others {
 		m := &others[i]
-		if m.Info == nil || m.Info.Offset == 0 {
+		if m.Info == nil || m.Info.Offset <= neverSyncedOffset {
 			continue
 		}
 		if best == nil || m.Info.Offset > best.Info.Offset ||
@@ -48,18 +48,34 @@ func decideEmptyMaster(master memberView, others []memberView) *promotion {
 			best = m
 		}
 	}
-	if best == nil || sharesHistory(*master.Info, *best.Info) || master.Info.Offset >= best.Info.Offset {
+	// A master that shares the replicas' history may still be behind
+	// them by the time their polls are read; but a named master that
+	// answers as a replica has restarted (its include file makes it
+	// restart as one, see resources.Master.RestartFollows), and if it is
+	// behind, it came back with an old snapshot of an emptyDir: letting
+	// it take the role back would make the replicas full-resync from it
+	// and drop the writes made since.
+	if best == nil || master.Info.Offset >= best.Info.Offset ||
+		master.Info.IsMaster() && sharesHistory(*master.Info, *best.Info) {
 		return nil
 	}
 	return &promotion{
 		From:   master.Pod,
 		To:     best.Pod,
 		Reason: v1alpha1.ReasonMasterRestartEmpty,
-		Message: fmt.Sprintf("master %s restarted without its data (offset %d, new replication history) "+
+		Message: fmt.Sprintf("master %s restarted without its data (offset %d, behind or unrelated) "+
 			"while %s holds offset %d: promoted %s so that no replica resyncs from an empty master",
 			master.Pod, master.Info.Offset, best.Pod, best.Info.Offset, best.Pod),
 	}
 }
+
+// neverSyncedOffset is the highest offset of a member that holds no
+// replicated data: redis-server reports slave_repl_offset:1 on a replica
+// that has never reached its master (a new group's replicas, while the
+// master's name does not resolve yet), and a fresh master starts at 0. Any
+// write moves an offset past it, so such members have nothing to save and
+// must not be promoted over a new master.
+const neverSyncedOffset = 1
 
 // sharesHistory reports whether two members' data sets descend from the
 // same replication history: one's current ID is the other's current or

@@ -37,6 +37,11 @@ func TestDecideEmptyMaster(t *testing.T) {
 		others: []memberView{view("cache-1", replicaOf("10.0.0.1", "A", 100, false))},
 		want:   "cache-1",
 	}, {
+		name:   "restarted master came back as a replica with an old snapshot of the same history",
+		master: view("cache-0", replicaOf("10.0.0.2", "A", 60, false)),
+		others: []memberView{view("cache-1", replicaOf("10.0.0.1", "A", 100, false))},
+		want:   "cache-1",
+	}, {
 		name:   "healthy master: same history",
 		master: view("cache-0", master("A", 120)),
 		others: []memberView{view("cache-1", replicaOf("10.0.0.1", "A", 100, true))},
@@ -48,6 +53,14 @@ func TestDecideEmptyMaster(t *testing.T) {
 		name:   "new replicas without data: the master stays",
 		master: view("cache-0", master("A", 0)),
 		others: []memberView{view("cache-1", replicaOf("10.0.0.1", "X", 0, false))},
+	}, {
+		// redis-server says slave_repl_offset:1 until its first sync.
+		name:   "new replicas that never reached the master (offset 1): the master stays",
+		master: view("cache-0", master("A", 0)),
+		others: []memberView{
+			view("cache-1", replicaOf("cache-0.cache-headless", "X", 1, false)),
+			view("cache-2", replicaOf("cache-0.cache-headless", "Y", 1, false)),
+		},
 	}, {
 		name:   "a promoted replica's old history (replid2) counts as shared",
 		master: view("cache-1", promoted),

@@ -108,7 +108,30 @@ func (r *ReplicationGroupReconciler) reconcileConfigMap(ctx context.Context, p *
 	case err != nil && !apierrors.IsNotFound(err):
 		return ctrl.Result{}, fmt.Errorf("get master pod %s: %w", p.master.Pod, err)
 	}
+	if volatileData(rg) {
+		p.master.RestartFollows = syncedReplicaIP(rg)
+	}
 	return ctrl.Result{}, r.apply(ctx, rg, resources.ConfigMap(rg, p.master))
+}
+
+// syncedReplicaIP is the IP of the first replica that the last status saw
+// synced, else of any replica: the file must stay armed while the master is
+// down, which is when no replica is synced. "" for a group without
+// replicas in its status yet. See resources.Master.RestartFollows.
+func syncedReplicaIP(rg *v1alpha1.ReplicationGroup) string {
+	any := ""
+	for _, m := range rg.Status.Members {
+		if m.Pod == rg.CurrentMaster() || m.Role != v1alpha1.RoleReplica || m.IP == "" {
+			continue
+		}
+		if m.Ready && m.LinkStatus == "up" {
+			return m.IP
+		}
+		if any == "" {
+			any = m.IP
+		}
+	}
+	return any
 }
 
 func (r *ReplicationGroupReconciler) reconcileServices(ctx context.Context, p *pass) (ctrl.Result, error) {

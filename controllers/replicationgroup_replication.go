@@ -92,6 +92,14 @@ func planReplication(named string, members []memberView, volatile bool, port int
 			continue
 		}
 		follows := !m.Info.IsMaster() && m.Info.MasterPort == port && slices.Contains(master.Hosts, m.Info.MasterHost)
+		if follows && m.Info.MasterHost != master.IP && master.IP != "" && !m.Info.LinkUp &&
+			!m.Info.SyncInProgress && m.Info.Offset <= neverSyncedOffset {
+			// It names the master by DNS (its include file was written
+			// before the master had an IP) and has never reached it,
+			// while the operator can: the name does not resolve (yet).
+			// The IP does not depend on DNS.
+			follows = false
+		}
 		if !follows || plan.Promotion != nil {
 			plan.Repoint = append(plan.Repoint, m.Pod)
 			continue

@@ -60,6 +60,17 @@ func TestPlanReplication(t *testing.T) {
 		want: replicationPlan{Master: "cache-0", Repoint: []string{"cache-1"},
 			Synced: map[string]bool{"cache-0": true}},
 	}, {
+		name:  "a replica naming the master by DNS without a link gets the IP",
+		named: "cache-0",
+		members: []memberView{
+			view("cache-0", master("A", 0)),
+			view("cache-1", replicaOf("cache-0.cache-headless.ns.svc.cluster.local", "B", 1, false)),
+			view("cache-2", &replInfo{Role: "slave", MasterHost: "cache-0.cache-headless.ns.svc.cluster.local",
+				MasterPort: 6379, SyncInProgress: true}),
+		},
+		want: replicationPlan{Master: "cache-0", Repoint: []string{"cache-1"},
+			Synced: map[string]bool{"cache-0": true}},
+	}, {
 		name:  "the named master thinks it is a replica: REPLICAOF NO ONE",
 		named: "cache-1",
 		members: []memberView{

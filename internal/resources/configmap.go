@@ -36,6 +36,13 @@ type Master struct {
 	Pod   string
 	Host  string
 	Epoch int64
+	// RestartFollows, when set, is the host of a synced replica that the
+	// master's own include file points it at. The controller sets it for
+	// groups whose members restart without their data: a master whose
+	// process restarts then comes back as a replica instead of as an
+	// empty master that its replicas would resync from before the
+	// operator can step in (a disk-based full sync starts at once).
+	RestartFollows string
 }
 
 // PodConfigKey is the ConfigMap key of a pod's own include file. Each pod
@@ -69,6 +76,11 @@ func ConfigMap(rg *v1alpha1.ReplicationGroup, m Master) *corev1.ConfigMap {
 }
 
 func renderPodConfig(pod string, m Master) string {
+	if pod == m.Pod && m.RestartFollows != "" {
+		return fmt.Sprintf("# %s is the master (epoch %d); it restarts without its data, so it restarts\n"+
+			"# as a replica of a synced member and the operator promotes the best replica\nreplicaof %s %d\n",
+			pod, m.Epoch, m.RestartFollows, RedisPort)
+	}
 	if pod == m.Pod {
 		return fmt.Sprintf("# %s is the master (epoch %d)\n", pod, m.Epoch)
 	}

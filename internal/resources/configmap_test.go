@@ -141,6 +141,14 @@ func TestConfigMap(t *testing.T) {
 			"cache-2.conf": "is the master",
 		},
 	}, {
+		name:     "volatile group: the master restarts as a replica of a synced one",
+		replicas: 3,
+		master:   Master{Pod: "cache-0", Host: "10.0.0.1", RestartFollows: "10.0.0.2"},
+		want: map[string]string{
+			"cache-0.conf": "replicaof 10.0.0.2 6379\n",
+			"cache-1.conf": "replicaof 10.0.0.1 6379\n",
+		},
+	}, {
 		name:     "single member",
 		replicas: 1,
 		master:   Master{Pod: "cache-0", Host: "x"},
@@ -171,7 +179,7 @@ func TestConfigMap(t *testing.T) {
 					t.Errorf("key %s = %q, want it to contain %q", key, got, sub)
 				}
 			}
-			if strings.Contains(cm.Data[PodConfigKey(tt.master.Pod)], "replicaof") {
+			if tt.master.RestartFollows == "" && strings.Contains(cm.Data[PodConfigKey(tt.master.Pod)], "replicaof") {
 				t.Error("the master's include file makes it a replica")
 			}
 		})

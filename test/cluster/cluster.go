@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -153,6 +156,29 @@ func (c *Cluster) ServiceAddr(namespace, name string) string {
 // pod, or "" when the runner has no such pod.
 func (c *Cluster) PodDir(namespace, name string) string {
 	return c.runner.podDir(namespace, name)
+}
+
+// KillContainer ends the running container of pod namespace/name with
+// SIGKILL to its whole process group, as a crash or the OOM killer would;
+// the runner then restarts it as the pod's restartPolicy says, in the same
+// pod instance (same IP and volumes). It returns the pid it killed.
+func (c *Cluster) KillContainer(namespace, name string) (int, error) {
+	pod, err := c.runner.pods.Pods(namespace).Get(name)
+	if err != nil {
+		return 0, fmt.Errorf("kill container of %s/%s: %w", namespace, name, err)
+	}
+	if len(pod.Status.ContainerStatuses) == 0 || pod.Status.ContainerStatuses[0].State.Running == nil {
+		return 0, fmt.Errorf("kill container of %s/%s: not running", namespace, name)
+	}
+	id := pod.Status.ContainerStatuses[0].ContainerID
+	pid, err := strconv.Atoi(strings.TrimPrefix(id, "local://"))
+	if err != nil || pid <= 1 {
+		return 0, fmt.Errorf("kill container of %s/%s: container ID %q is not local://<pid>", namespace, name, id)
+	}
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
+		return 0, fmt.Errorf("kill container of %s/%s (pid %d): %w", namespace, name, pid, err)
+	}
+	return pid, nil
 }
 
 // PVCDir is the directory standing for a PersistentVolumeClaim.

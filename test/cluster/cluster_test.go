@@ -25,21 +25,15 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// assets is KUBEBUILDER_ASSETS, or hack/k8s-binaries.sh's directory when
-// every binary is there; the test fails with the script's hint otherwise.
+// assets is the directory of the Kubernetes binaries; the test fails with
+// hack/k8s-binaries.sh's hint when they are missing.
 func assets(t *testing.T) string {
 	t.Helper()
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	cmd := exec.Command(filepath.Join("..", "..", "hack", "k8s-binaries.sh"), "--check")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	dir, err := AssetsDir(filepath.Join("..", ".."))
 	if err != nil {
-		t.Fatalf("kubernetes binaries missing (%v): %s", err, stderr.String())
+		t.Fatal(err)
 	}
-	return strings.TrimSpace(string(out))
+	return dir
 }
 
 // eventually polls f every 250ms until it returns nil or timeout passes.

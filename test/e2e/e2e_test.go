@@ -1,0 +1,499 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	"github.com/redis/go-redis/v9"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/replikube/replikube/api/v1alpha1"
+	"github.com/replikube/replikube/internal/manager"
+	"github.com/replikube/replikube/test/cluster"
+)
+
+// Bounds of the waits: a group comes up in seconds here, a resync after a
+// restart in a few more (diskless sync waits disklessDelaySeconds).
+const (
+	upTimeout     = 90 * time.Second
+	resyncTimeout = 60 * time.Second
+	poll          = 250 * time.Millisecond
+)
+
+// env is a running cluster with the operator, and a client of it.
+type env struct {
+	t       *testing.T
+	ctx     context.Context
+	cluster *cluster.Cluster
+	k8s     client.Client
+}
+
+// assets is the directory of the Kubernetes binaries; the test fails with
+// hack/k8s-binaries.sh's hint when they are missing.
+func assets(t *testing.T) string {
+	t.Helper()
+	dir, err := cluster.AssetsDir(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// start brings up the cluster and runs the manager in this process until
+// the test ends. Both are stopped by t.Cleanup, the manager first.
+func start(t *testing.T) *env {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server not found: apt-get install -y redis-server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+
+	began := time.Now()
+	// E2E_RUN_DIR keeps the run directory (logs, volumes) for a look.
+	c, err := cluster.Start(ctx, cluster.Options{
+		Assets:   assets(t),
+		CRDDirs:  []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		RunDir:   os.Getenv("E2E_RUN_DIR"),
+		Binaries: cluster.Binaries{RedisServer: "redis-server"},
+		Log:      testr.NewWithOptions(t, testr.Options{Verbosity: 0}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop cluster: %v", err)
+		}
+	})
+	t.Logf("cluster up in %s (run dir %s)", time.Since(began).Round(time.Millisecond), c.RunDir)
+
+	// The manager reads $KUBECONFIG as `replikube manager` would.
+	t.Setenv("KUBECONFIG", c.Kubeconfig)
+	mgrCtx, stopMgr := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	go func() {
+		done <- manager.Run(mgrCtx, []string{
+			"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
+			"--poll-interval=1s",
+		})
+	}()
+	t.Cleanup(func() {
+		stopMgr()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("manager exited with %d", code)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("manager did not stop within 30s")
+		}
+	})
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	k8s, err := client.New(c.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, ctx: ctx, cluster: c, k8s: k8s}
+}
+
+// eventually polls f until it returns nil, failing the test after timeout
+// with f's last error.
+func (e *env) eventually(timeout time.Duration, what string, f func() error) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || e.ctx.Err() != nil {
+			e.t.Fatalf("%s: not after %s: %v", what, timeout, err)
+		}
+		time.Sleep(poll)
+	}
+}
+
+func (e *env) group(ns, name string) (*v1alpha1.ReplicationGroup, error) {
+	rg := &v1alpha1.ReplicationGroup{}
+	err := e.k8s.Get(e.ctx, client.ObjectKey{Namespace: ns, Name: name}, rg)
+	return rg, err
+}
+
+func (e *env) pod(ns, name string) (*corev1.Pod, error) {
+	pod := &corev1.Pod{}
+	err := e.k8s.Get(e.ctx, client.ObjectKey{Namespace: ns, Name: name}, pod)
+	return pod, err
+}
+
+// readyAndSynced is nil when the group is Ready for its current generation
+// with every replica synced and every member's link up.
+func readyAndSynced(rg *v1alpha1.ReplicationGroup) error {
+	st := rg.Status
+	ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	switch {
+	case st.ObservedGeneration != rg.Generation:
+		return fmt.Errorf("observedGeneration %d, generation %d", st.ObservedGeneration, rg.Generation)
+	case ready == nil || ready.Status != metav1.ConditionTrue:
+		return fmt.Errorf("not Ready: %+v (phase %s)", ready, st.Phase)
+	case st.SyncedReplicas != rg.Spec.Replicas-1:
+		return fmt.Errorf("syncedReplicas %d, want %d", st.SyncedReplicas, rg.Spec.Replicas-1)
+	}
+	for _, m := range st.Members {
+		if m.Pod != st.Master && m.LinkStatus != "up" {
+			return fmt.Errorf("member %s: linkStatus %q", m.Pod, m.LinkStatus)
+		}
+	}
+	return nil
+}
+
+// waitSynced waits until the group is Ready and synced and returns it.
+func (e *env) waitSynced(rg *v1alpha1.ReplicationGroup, timeout time.Duration, what string) *v1alpha1.ReplicationGroup {
+	e.t.Helper()
+	began := time.Now()
+	var got *v1alpha1.ReplicationGroup
+	e.eventually(timeout, what, func() error {
+		var err error
+		if got, err = e.group(rg.Namespace, rg.Name); err != nil {
+			return err
+		}
+		return readyAndSynced(got)
+	})
+	e.t.Logf("%s: %s (master %s, epoch %d)", what, time.Since(began).Round(time.Millisecond),
+		got.Status.Master, got.Status.MasterEpoch)
+	return got
+}
+
+// redisClient connects to addr with the group's password; closed at the
+// end of the test.
+func (e *env) redisClient(addr, password string) *redis.Client {
+	c := redis.NewClient(&redis.Options{
+		Addr: addr, Password: password, DisableIdentity: true,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
+		MaxRetries: -1, PoolSize: 1,
+	})
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// serviceAddr waits for the proxy of Service ns/name.
+func (e *env) serviceAddr(ns, name string) string {
+	e.t.Helper()
+	var addr string
+	e.eventually(30*time.Second, "proxy of Service "+ns+"/"+name, func() error {
+		if addr = e.cluster.ServiceAddr(ns, name); addr == "" {
+			return errors.New("no proxy yet")
+		}
+		return nil
+	})
+	return addr
+}
+
+// expectKeys waits until every key holds its value on the member pod,
+// asked directly at its IP, and, if it is a replica, its link is up.
+func (e *env) expectKeys(ns, pod, password string, keys map[string]string, timeout time.Duration) {
+	e.t.Helper()
+	e.eventually(timeout, "keys on "+pod, func() error {
+		p, err := e.pod(ns, pod)
+		if err != nil {
+			return err
+		}
+		if p.Status.PodIP == "" {
+			return errors.New("no pod IP")
+		}
+		c := redis.NewClient(&redis.Options{
+			Addr: p.Status.PodIP + ":6379", Password: password, DisableIdentity: true,
+			DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1, PoolSize: 1,
+		})
+		defer c.Close()
+		info, err := c.Info(e.ctx, "replication").Result()
+		if err != nil {
+			return fmt.Errorf("INFO replication: %w", err)
+		}
+		if strings.Contains(info, "role:slave") && !strings.Contains(info, "master_link_status:up") {
+			return errors.New("replica with its link down")
+		}
+		for k, want := range keys {
+			got, err := c.Get(e.ctx, k).Result()
+			if err != nil {
+				return fmt.Errorf("GET %s: %w", k, err)
+			}
+			if got != want {
+				return fmt.Errorf("GET %s = %q, want %q", k, got, want)
+			}
+		}
+		return nil
+	})
+}
+
+// waitRestarted waits until the pod before stands for a process that is
+// not the one it had: the same pod restarted its container, or a new pod
+// of the same name runs. Status read before that may describe the old
+// process.
+func (e *env) waitRestarted(before *corev1.Pod) {
+	e.t.Helper()
+	began := time.Now()
+	e.eventually(resyncTimeout, before.Name+" running again", func() error {
+		p, err := e.pod(before.Namespace, before.Name)
+		if err != nil {
+			return err
+		}
+		if p.UID == before.UID && restarts(p) <= restarts(before) {
+			return fmt.Errorf("restarts %d", restarts(p))
+		}
+		if len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].State.Running == nil || p.Status.PodIP == "" {
+			return errors.New("not running")
+		}
+		return nil
+	})
+	e.t.Logf("%s running again after %s", before.Name, time.Since(began).Round(time.Millisecond))
+}
+
+// waitRestartGuard waits until the master's include file, as its pod sees
+// it, makes it restart as a replica of a synced member (see
+// resources.Master.RestartFollows). The operator writes it once the group
+// is synced, and a pod sees ConfigMap changes only after a while (here up
+// to 2s, on a kubelet up to a minute or so): a master that crashes before
+// that restarts as an empty master, and the operator may then lose the race
+// against a disk-based full sync.
+func (e *env) waitRestartGuard(master *corev1.Pod) {
+	e.t.Helper()
+	vol := ""
+	for _, v := range master.Spec.Volumes {
+		if v.ConfigMap != nil {
+			vol = v.Name
+		}
+	}
+	began := time.Now()
+	e.eventually(resyncTimeout, "include file of "+master.Name+" naming a synced replica", func() error {
+		dir := e.cluster.PodDir(master.Namespace, master.Name)
+		if dir == "" {
+			return errors.New("no pod directory")
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "volumes", vol, master.Name+".conf"))
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(b), "\nreplicaof ") {
+			return fmt.Errorf("include file: %q", b)
+		}
+		return nil
+	})
+	e.t.Logf("include file of master %s names a synced replica after %s", master.Name, time.Since(began).Round(time.Millisecond))
+}
+
+// aReplica is a member other than the master.
+func aReplica(rg *v1alpha1.ReplicationGroup) string {
+	for _, pod := range rg.PodNames() {
+		if pod != rg.Status.Master {
+			return pod
+		}
+	}
+	return ""
+}
+
+func restarts(p *corev1.Pod) int32 {
+	if len(p.Status.ContainerStatuses) == 0 {
+		return 0
+	}
+	return p.Status.ContainerStatuses[0].RestartCount
+}
+
+// with is e for subtest t: helpers fail the test they run in.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// TestReplicationGroupRedisServer runs 3-member groups of upstream redis
+// pods (redis-server) under the operator, with diskless and with disk-based
+// full syncs, through the scenarios of exercise.
+func TestReplicationGroupRedisServer(t *testing.T) {
+	e := start(t)
+	for _, tt := range []struct {
+		name     string
+		diskless bool
+	}{
+		{"diskless", true},
+		// A disk-based full sync starts at once (no disklessDelaySeconds),
+		// which leaves the operator less time to stop replicas from
+		// resyncing from a master that came back empty.
+		{"disk-based", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := e.with(t)
+			ns := "e2e-" + tt.name
+			if err := e.k8s.Create(e.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+				t.Fatal(err)
+			}
+			rg := &v1alpha1.ReplicationGroup{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cache"},
+				Spec: v1alpha1.ReplicationGroupSpec{Replicas: 3, Image: "redis:7.0.15",
+					Replication: v1alpha1.ReplicationSpec{Diskless: &tt.diskless}},
+			}
+			e.exercise(rg)
+		})
+	}
+}
+
+// exercise creates rg and checks, in order: it comes up with every replica
+// synced; a write through the master Service is readable through the
+// replicas Service; a replica's crash and its pod's deletion heal; a master
+// that comes back empty (process killed, pod deleted: emptyDir) does not
+// take the replicas' data with it.
+func (e *env) exercise(rg *v1alpha1.ReplicationGroup) {
+	t := e.t
+	ns := rg.Namespace
+	if err := e.k8s.Create(e.ctx, rg); err != nil {
+		t.Fatal(err)
+	}
+	rg = e.waitSynced(rg, upTimeout, "group Ready with 2 synced replicas")
+
+	secret := &corev1.Secret{}
+	if err := e.k8s.Get(e.ctx, client.ObjectKey{Namespace: ns, Name: rg.AuthSecretName()}, secret); err != nil {
+		t.Fatal(err)
+	}
+	password := string(secret.Data[rg.AuthSecretKey()])
+	if password == "" {
+		t.Fatalf("secret %s has no %q", rg.AuthSecretName(), rg.AuthSecretKey())
+	}
+
+	// A write through the master Service is readable through the replicas
+	// Service (replication is asynchronous: poll).
+	writer := e.redisClient(e.serviceAddr(ns, rg.MasterServiceName()), password)
+	reader := e.redisClient(e.serviceAddr(ns, rg.ReplicasServiceName()), password)
+	keys := map[string]string{}
+	// set writes through the master Service; after a restart its proxy
+	// may hold a dead connection or no endpoint for a moment.
+	set := func(t *testing.T, k, v string) {
+		t.Helper()
+		e.with(t).eventually(10*time.Second, "SET "+k+" through the master Service", func() error {
+			return writer.Set(e.ctx, k, v, 0).Err()
+		})
+		keys[k] = v
+	}
+	set(t, "greeting", "hello")
+	e.eventually(10*time.Second, "GET through the replicas Service", func() error {
+		got, err := reader.Get(e.ctx, "greeting").Result()
+		if err != nil {
+			return err
+		}
+		if got != "hello" {
+			return fmt.Errorf("got %q", got)
+		}
+		return nil
+	})
+	if err := reader.Set(e.ctx, "x", "y", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "READONLY") {
+		t.Errorf("SET through the replicas Service: %v, want READONLY", err)
+	}
+
+	t.Run("replica process killed", func(t *testing.T) {
+		e := e.with(t)
+		victim := aReplica(rg)
+		before, err := e.pod(ns, victim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := e.cluster.KillContainer(ns, victim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("killed %s (pid %d)", victim, pid)
+		e.waitRestarted(before)
+		set(t, "after-replica-kill", "1")
+		e.expectKeys(ns, victim, password, keys, resyncTimeout)
+		rg = e.waitSynced(rg, resyncTimeout, "resynced after "+victim+"'s process was killed")
+	})
+
+	t.Run("replica pod deleted", func(t *testing.T) {
+		e := e.with(t)
+		victim := aReplica(rg)
+		before, err := e.pod(ns, victim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.k8s.Delete(e.ctx, before); err != nil {
+			t.Fatal(err)
+		}
+		e.waitRestarted(before)
+		set(t, "after-replica-delete", "1")
+		e.expectKeys(ns, victim, password, keys, resyncTimeout)
+		rg = e.waitSynced(rg, resyncTimeout, "resynced after "+victim+"'s pod was deleted")
+	})
+
+	// The seed's warning: without persistence a restarted master comes
+	// back empty, and replicas that resync from it lose everything. The
+	// operator must promote a replica instead.
+	emptyMaster := func(t *testing.T, restart func(master string) error) {
+		e := e.with(t)
+		master := rg.Status.Master
+		epoch := rg.Status.MasterEpoch
+		set(t, "before-master-restart-"+master, "1")
+		// Every member holds the data before the master goes.
+		for _, pod := range rg.PodNames() {
+			e.expectKeys(ns, pod, password, keys, resyncTimeout)
+		}
+		before, err := e.pod(ns, master)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.waitRestartGuard(before)
+		if err := restart(master); err != nil {
+			t.Fatal(err)
+		}
+		e.waitRestarted(before)
+		rg = e.waitSynced(rg, resyncTimeout, "synced after master "+master+" came back empty")
+		if rg.Status.MasterEpoch == epoch || rg.Status.Master == master {
+			t.Errorf("master %s epoch %d after the restart, before %s epoch %d: no promotion", rg.Status.Master,
+				rg.Status.MasterEpoch, master, epoch)
+		}
+		if lf := rg.Status.LastFailover; lf == nil || lf.Reason != v1alpha1.ReasonMasterRestartEmpty || lf.From != master {
+			t.Errorf("lastFailover = %+v, want from %s, reason %s", lf, master, v1alpha1.ReasonMasterRestartEmpty)
+		}
+		// No member lost the data, the restarted one included, and the
+		// master Service reaches the new master.
+		for _, pod := range rg.PodNames() {
+			e.expectKeys(ns, pod, password, keys, resyncTimeout)
+		}
+		set(t, "after-master-restart-"+master, "1")
+		e.expectKeys(ns, master, password, keys, resyncTimeout)
+	}
+	t.Run("master process killed", func(t *testing.T) {
+		emptyMaster(t, func(master string) error {
+			pid, err := e.cluster.KillContainer(ns, master)
+			t.Logf("killed master %s (pid %d)", master, pid)
+			return err
+		})
+	})
+	t.Run("master pod deleted", func(t *testing.T) {
+		emptyMaster(t, func(master string) error {
+			pod, err := e.pod(ns, master)
+			if err != nil {
+				return err
+			}
+			t.Logf("deleting master pod %s", master)
+			return e.k8s.Delete(e.ctx, pod)
+		})
+	})
+}
