@@ -194,14 +194,7 @@ func cmdReset(c *Client, args [][]byte) {
 	}
 	e.unwatchAll(c)
 	e.unsubscribeAll(c, false)
-	if c.Flags&FlagMonitor != 0 {
-		for i, m := range e.monitors {
-			if m == c {
-				e.monitors = append(e.monitors[:i], e.monitors[i+1:]...)
-				break
-			}
-		}
-	}
+	e.removeMonitor(c)
 	c.Flags &^= FlagMonitor | FlagReplyOff | FlagReplySkip | FlagReplySkipNext | FlagNoEvict | FlagNoTouch | FlagDirtyCAS | FlagDirtyExec | FlagPubSub
 	c.SelectDB(0)
 	c.W.Proto = 2

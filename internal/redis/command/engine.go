@@ -177,14 +177,7 @@ func (e *Engine) RemoveClient(c *Client) {
 	e.unblock(c)
 	e.unwatchAll(c)
 	e.unsubscribeAll(c, false)
-	if c.Flags&FlagMonitor != 0 {
-		for i, m := range e.monitors {
-			if m == c {
-				e.monitors = append(e.monitors[:i], e.monitors[i+1:]...)
-				break
-			}
-		}
-	}
+	e.removeMonitor(c)
 	delete(e.clients, c.ID)
 }
 
@@ -289,19 +282,7 @@ func (e *Engine) Lookup(args [][]byte) (*Command, string) {
 	return cmd, ""
 }
 
-func (e *Engine) lookupSub(cmd *Command, name []byte) *Command {
-	if len(name) > 32 {
-		return nil
-	}
-	var buf [32]byte
-	for i, ch := range name {
-		if ch >= 'A' && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		buf[i] = ch
-	}
-	return cmd.Sub[string(buf[:len(name)])]
-}
+func (e *Engine) lookupSub(cmd *Command, name []byte) *Command { return lookupLower(cmd.Sub, name) }
 
 // Dispatch runs one request of client c, as Redis's processCommand: every
 // check, then MULTI queueing or execution, then the work due after a

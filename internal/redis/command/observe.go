@@ -108,6 +108,20 @@ func (e *Engine) AddMonitor(c *Client) {
 	e.monitors = append(e.monitors, c)
 }
 
+// removeMonitor takes c out of MONITOR mode.
+func (e *Engine) removeMonitor(c *Client) {
+	if c.Flags&FlagMonitor == 0 {
+		return
+	}
+	c.Flags &^= FlagMonitor
+	for i, m := range e.monitors {
+		if m == c {
+			e.monitors = append(e.monitors[:i], e.monitors[i+1:]...)
+			break
+		}
+	}
+}
+
 // Monitors is the number of MONITOR clients.
 func (e *Engine) Monitors() int { return len(e.monitors) }
 

@@ -143,7 +143,11 @@ func (t *Table) Add(cmds ...*Command) {
 }
 
 // Lookup finds a command by name, case-insensitively, without allocating.
-func (t *Table) Lookup(name []byte) *Command {
+func (t *Table) Lookup(name []byte) *Command { return lookupLower(t.m, name) }
+
+// lookupLower looks a name up in a map of lower-case names without
+// allocating: names longer than any command name miss.
+func lookupLower(m map[string]*Command, name []byte) *Command {
 	if len(name) > 32 {
 		return nil
 	}
@@ -154,7 +158,7 @@ func (t *Table) Lookup(name []byte) *Command {
 		}
 		buf[i] = ch
 	}
-	return t.m[string(buf[:len(name)])]
+	return m[string(buf[:len(name)])]
 }
 
 // All returns every top-level command sorted by name.

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // Dict is a chained hash table with incremental rehashing, after Redis's
@@ -169,30 +170,11 @@ func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {
 	return nil
 }
 
-// Find returns the entry for key, or nil.
+// Find returns the entry for key, or nil. maphash.String hashes like
+// maphash.Bytes of the same bytes, so the lookup is FindBytes over the
+// string's bytes (read only, never retained).
 func (d *Dict[V]) Find(key string) *Entry[V] {
-	if d.Len() == 0 {
-		return nil
-	}
-	if d.rehashing() {
-		d.rehashStep(1)
-	}
-	h := d.hashString(key)
-	for t := 0; t < 2; t++ {
-		tb := &d.ht[t]
-		if len(tb.buckets) == 0 {
-			break
-		}
-		for e := tb.buckets[h&uint64(len(tb.buckets)-1)]; e != nil; e = e.next {
-			if e.Key == key {
-				return e
-			}
-		}
-		if !d.rehashing() {
-			break
-		}
-	}
-	return nil
+	return d.FindBytes(unsafe.Slice(unsafe.StringData(key), len(key)))
 }
 
 // AddOrFind returns the entry for key, creating it with the zero value when
