@@ -1,9 +1,5 @@
 package command
 
-import (
-	"strings"
-)
-
 func init() {
 	register(func(e *Engine) {
 		e.Table.Add(
@@ -207,6 +203,3 @@ func cmdQuit(c *Client, args [][]byte) {
 	c.Flags |= FlagCloseAfterReply
 	c.OK()
 }
-
-// upper is strings.ToUpper for byte slices.
-func upper(b []byte) string { return strings.ToUpper(string(b)) }

@@ -113,7 +113,7 @@ func (db *DB) LookupWrite(key []byte) *KeyEntry {
 		return nil
 	}
 	db.ks.touchAccess(&e.Val)
-	db.touched = append(db.touched, e)
+	db.touch(e)
 	return e
 }
 
@@ -126,7 +126,7 @@ func (db *DB) Add(key []byte, val Value) *KeyEntry {
 	}
 	e.Val = Object{Val: val}
 	db.ks.InitAccess(&e.Val)
-	db.touched = append(db.touched, e)
+	db.touch(e)
 	return e
 }
 
@@ -147,7 +147,7 @@ func (db *DB) Set(key []byte, val Value, keepTTL bool) *KeyEntry {
 		e.Val = Object{Val: val}
 		db.ks.InitAccess(&e.Val)
 	}
-	db.touched = append(db.touched, e)
+	db.touch(e)
 	return e
 }
 
@@ -227,6 +227,12 @@ func (db *DB) Flush() int {
 	return n
 }
 
+// touch queues e for re-accounting after the current command.
+func (db *DB) touch(e *KeyEntry) {
+	db.touched = append(db.touched, e)
+	db.ks.anyTouched = true
+}
+
 // Lener is implemented by container values; an empty container is removed
 // after the command that emptied it, as Redis never keeps empty keys.
 type Lener interface{ Len() int }
@@ -234,6 +240,12 @@ type Lener interface{ Len() int }
 // Account re-reads the size of every entry written since the last call and
 // removes containers left empty. The engine calls it after each command.
 func (ks *Keyspace) Account() {
+	// Called after every command: most read nothing for writing, so skip
+	// the walk over the databases then.
+	if !ks.anyTouched {
+		return
+	}
+	ks.anyTouched = false
 	for _, db := range ks.DBs {
 		if len(db.touched) == 0 {
 			continue

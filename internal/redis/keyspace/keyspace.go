@@ -124,6 +124,8 @@ type Keyspace struct {
 	Stats Stats
 	// mem is the accounted total over all databases, in bytes.
 	mem int64
+	// anyTouched: some database has entries waiting for Account.
+	anyTouched bool
 }
 
 // Stats are the counters INFO reports.

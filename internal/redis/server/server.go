@@ -125,15 +125,13 @@ func New(cfg *Config, log *Logger) (*Server, error) {
 	}
 	ks := keyspace.New(cfg.Databases, keyspace.SystemClock)
 	eng := command.NewEngine(ks, command.DefaultConfig())
-	var id [20]byte
-	_, _ = rand.Read(id[:])
 	s := &Server{
 		cfg: cfg, log: log, eng: eng, ks: ks,
 		cronStop:          make(chan struct{}),
 		cronDone:          make(chan struct{}),
 		ShutdownRequested: make(chan struct{}),
 		startTime:         time.Now(),
-		runID:             hex.EncodeToString(id[:]),
+		runID:             generateRunID(),
 	}
 	s.activeExpire.Store(true)
 	eng.Role = func() string { return "master" }
