@@ -135,6 +135,21 @@ func cmdClientTrackingInfo(c *command.Client, args [][]byte) {
 	c.W.Array(0)
 }
 
+// parseClientType parses a CLIENT LIST/KILL TYPE argument ("slave" is an
+// alias of "replica"), replying the error itself when it is unknown.
+func parseClientType(c *command.Client, arg []byte) (string, bool) {
+	t := strings.ToLower(string(arg))
+	if t == "slave" {
+		t = "replica"
+	}
+	switch t {
+	case "normal", "master", "replica", "pubsub":
+		return t, true
+	}
+	c.Error("ERR Unknown client type '" + string(arg) + "'")
+	return "", false
+}
+
 // clientType is the CLIENT LIST TYPE class of a client.
 func clientType(c *command.Client) string {
 	switch {
@@ -151,15 +166,11 @@ func clientType(c *command.Client) string {
 func clientFlags(c *command.Client) string {
 	var b strings.Builder
 	f := c.Flags
-	if f&command.FlagReplica != 0 {
-		if f&command.FlagMonitor != 0 {
-			b.WriteByte('O')
-		} else {
-			b.WriteByte('S')
-		}
-	}
-	if f&command.FlagMonitor != 0 && f&command.FlagReplica == 0 {
+	switch {
+	case f&command.FlagMonitor != 0:
 		b.WriteByte('O')
+	case f&command.FlagReplica != 0:
+		b.WriteByte('S')
 	}
 	if f&command.FlagMaster != 0 {
 		b.WriteByte('M')
@@ -257,14 +268,8 @@ func (s *Server) cmdClientList(c *command.Client, args [][]byte) {
 	for i := 2; i < len(args); i++ {
 		switch {
 		case command.EqualFold(args[i], "type") && i+1 < len(args):
-			t := strings.ToLower(string(args[i+1]))
-			if t == "slave" {
-				t = "replica"
-			}
-			switch t {
-			case "normal", "master", "replica", "pubsub":
-			default:
-				c.Error("ERR Unknown client type '" + string(args[i+1]) + "'")
+			t, ok := parseClientType(c, args[i+1])
+			if !ok {
 				return
 			}
 			typ = t
@@ -333,16 +338,11 @@ func (s *Server) cmdClientKill(c *command.Client, args [][]byte) {
 			}
 			id = n
 		case command.EqualFold(args[i], "type"):
-			typ = strings.ToLower(string(v))
-			if typ == "slave" {
-				typ = "replica"
-			}
-			switch typ {
-			case "normal", "master", "replica", "pubsub":
-			default:
-				c.Error("ERR Unknown client type '" + string(v) + "'")
+			t, ok := parseClientType(c, v)
+			if !ok {
 				return
 			}
+			typ = t
 		case command.EqualFold(args[i], "addr"):
 			addr = string(v)
 		case command.EqualFold(args[i], "laddr"):
