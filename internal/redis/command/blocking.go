@@ -159,20 +159,14 @@ func (e *Engine) serveReady() {
 				break
 			}
 			b := e.unblock(c)
-			c.reblock = b
-			c.readyKey = k.key
-			c.curArgs = b.args
+			c.reblock, c.readyKey = b, k.key
 			prevDB := c.DB
-			c.DB = e.KS.DBs[k.db]
+			c.DB = db
 			e.Call(c, b.cmd, b.args)
-			c.curArgs = nil
-			c.readyKey = ""
+			c.DB, c.readyKey = prevDB, ""
 			if c.block == nil {
-				c.DB = prevDB
 				c.reblock = nil
 				e.unblocked(c, b)
-			} else {
-				c.DB = prevDB
 			}
 			e.flushPropagation()
 		}
