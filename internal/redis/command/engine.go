@@ -389,7 +389,7 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 	c.propOverride, c.noPropagate = nil, false
 	e.nesting++
 	start := monotonic()
-	e.runHandler(c, cmd, args)
+	cmd.Handler(c, args)
 	dur := monotonic() - start
 	e.nesting--
 	e.KS.Account()
@@ -428,10 +428,6 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 var monoBase = time.Now()
 
 func monotonic() time.Duration { return time.Since(monoBase) }
-
-func (e *Engine) runHandler(c *Client, cmd *Command, args [][]byte) {
-	cmd.Handler(c, args)
-}
 
 // RecoverFromPanic restores the engine's bookkeeping after a handler
 // panicked while c ran a command; the connection layer then closes c.
