@@ -999,34 +999,14 @@ func TestStringHotPathAllocs(t *testing.T) {
 	te.run(c, "SET", "k", "value")
 	te.run(c, "SET", "n", "1")
 	te.run(c, "MSET", "a", "1", "b", "2")
-	cases := []struct {
-		name string
-		fn   Handler
-		args []string
-		max  float64
-	}{
+	checkHandlerAllocs(t, te, c, []allocCase{
 		{"GET", cmdGet, []string{"GET", "k"}, 0},
 		{"GET missing", cmdGet, []string{"GET", "nokey"}, 0},
 		{"SET", cmdSet, []string{"SET", "k", "value"}, 2},
 		{"INCR", cmdIncr, []string{"INCR", "n"}, 0},
 		{"INCRBY", cmdIncrBy, []string{"INCRBY", "n", "12345678"}, 0},
 		{"MSET", cmdMSet, []string{"MSET", "a", "1", "b", "2"}, 4},
-	}
-	for _, tc := range cases {
-		argv := make([][]byte, len(tc.args))
-		for i, a := range tc.args {
-			argv[i] = []byte(a)
-		}
-		c.Cmd = te.e.Table.Lookup(argv[0])
-		got := testing.AllocsPerRun(200, func() {
-			c.W.Buf = c.W.Buf[:0]
-			tc.fn(c, argv)
-			te.e.KS.Account()
-		})
-		if got > tc.max {
-			t.Errorf("%s: %v allocations, want <= %v", tc.name, got, tc.max)
-		}
-	}
+	})
 }
 
 // The table entries match COMMAND INFO and COMMAND DOCS of Redis 7.0.15.
