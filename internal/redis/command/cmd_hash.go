@@ -323,16 +323,11 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if cur.IsInf() {
+	val, ok := addLongDouble(cur, incr)
+	if !ok {
 		c.Error(ErrIncrFloatNaNInf)
 		return
 	}
-	sum := new(big.Float).SetPrec(x87Prec).Add(cur, incr)
-	if sum.MantExp(nil) > x87MaxExp {
-		c.Error(ErrIncrFloatNaNInf)
-		return
-	}
-	val := formatLongDouble(sum)
 	c.hashSet(h, field, val)
 	c.Propagate(hashHSet, key, field, val)
 	c.Modified(key)

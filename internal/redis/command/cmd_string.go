@@ -494,16 +494,11 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 		c.Error(ErrNotFloat)
 		return
 	}
-	if cur.IsInf() || incr.IsInf() {
+	val, ok := addLongDouble(cur, incr)
+	if !ok {
 		c.Error(ErrIncrFloatNaNInf)
 		return
 	}
-	sum := new(big.Float).SetPrec(x87Prec).Add(cur, incr)
-	if sum.MantExp(nil) > x87MaxExp {
-		c.Error(ErrIncrFloatNaNInf)
-		return
-	}
-	val := formatLongDouble(sum)
 	if s != nil {
 		s.B, s.Raw, s.NoInt = val, false, true
 	} else {
@@ -522,6 +517,20 @@ const (
 	x87MinExp        = -16444 // of the smallest subnormal
 	maxLongDoubleLen = 5 * 1024
 )
+
+// addLongDouble adds two long doubles as INCRBYFLOAT and HINCRBYFLOAT
+// do and formats the sum; false means an operand or the sum is infinite
+// (Redis's "increment would produce NaN or Infinity").
+func addLongDouble(cur, incr *big.Float) ([]byte, bool) {
+	if cur.IsInf() || incr.IsInf() {
+		return nil, false
+	}
+	sum := new(big.Float).SetPrec(x87Prec).Add(cur, incr)
+	if sum.MantExp(nil) > x87MaxExp {
+		return nil, false
+	}
+	return formatLongDouble(sum), true
+}
 
 // parseLongDouble parses b as Redis's string2ld (strtold): decimal or
 // hexadecimal floats, inf and infinity; not NaN, not leading spaces, not
