@@ -743,15 +743,11 @@ func listTimeout(c *Client, b []byte) (time.Duration, bool) {
 	return time.Duration(ms) * time.Millisecond, true
 }
 
-// Limits of the x87 80-bit long double Redis reads timeouts into, as
-// binary exponents of big.Float's MantExp (x = mant * 2^exp, mant in
-// [0.5, 1)): beyond them strtold reports ERANGE and Redis refuses the
-// value.
-const (
-	longDoubleMaxExp = 16384  // 2^16384 overflows
-	longDoubleMinExp = -16445 // below half the smallest denormal, 2^-16446: zero
-	longDoublePrec   = 64
-)
+// timeoutMinExp is the smallest binary exponent (big.Float MantExp) of a
+// timeout strtold reads without ERANGE: below half the smallest denormal,
+// 2^-16446, it underflows and Redis refuses the value. Precision and the
+// upper limit are the x87 constants of cmd_string.go.
+const timeoutMinExp = -16445
 
 // parseTimeoutSeconds converts a timeout in seconds to milliseconds as
 // Redis 7.0 does: the text is read as a long double (strtold's syntax,
@@ -777,17 +773,17 @@ func parseTimeoutSeconds(b []byte) (ms int64, errText string) {
 		}
 		return 0, ""
 	}
-	x, _, err := big.ParseFloat(string(b), 0, longDoublePrec, big.ToNearestEven)
+	x, _, err := big.ParseFloat(string(b), 0, x87Prec, big.ToNearestEven)
 	if err != nil {
 		return 0, ErrTimeout
 	}
 	if x.Sign() != 0 {
 		e := x.MantExp(nil)
-		if e > longDoubleMaxExp || e < longDoubleMinExp {
+		if e > x87MaxExp || e < timeoutMinExp {
 			return 0, ErrTimeout
 		}
 	}
-	x.Mul(x, big.NewFloat(1000).SetPrec(longDoublePrec))
+	x.Mul(x, big.NewFloat(1000).SetPrec(x87Prec))
 	// Int64 truncates towards zero; Below means a positive value was
 	// rounded down (a fraction to round up, or beyond MaxInt64).
 	v, acc := x.Int64()
