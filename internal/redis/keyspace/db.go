@@ -112,6 +112,7 @@ func (db *DB) LookupWrite(key []byte) *KeyEntry {
 		db.removeExpired(e.Key)
 		return nil
 	}
+	db.preWrite(e)
 	db.ks.touchAccess(&e.Val)
 	db.touch(e)
 	return e
@@ -121,10 +122,11 @@ func (db *DB) LookupWrite(key []byte) *KeyEntry {
 func (db *DB) Add(key []byte, val Value) *KeyEntry {
 	e, created := db.dict.AddOrFind(key)
 	if !created {
+		db.preWrite(e)
 		db.unexpire(e)
 		db.ks.mem -= e.Val.mem
 	}
-	e.Val = Object{Val: val}
+	e.Val = Object{Val: val, snap: db.ks.snapEpoch}
 	db.ks.InitAccess(&e.Val)
 	db.touch(e)
 	return e
@@ -135,6 +137,7 @@ func (db *DB) Add(key []byte, val Value) *KeyEntry {
 func (db *DB) Set(key []byte, val Value, keepTTL bool) *KeyEntry {
 	e, created := db.dict.AddOrFind(key)
 	if !created {
+		db.preWrite(e)
 		if db.IsExpired(e) {
 			keepTTL = false
 		}
@@ -144,7 +147,7 @@ func (db *DB) Set(key []byte, val Value, keepTTL bool) *KeyEntry {
 		e.Val.Val = val
 		db.ks.touchAccess(&e.Val)
 	} else {
-		e.Val = Object{Val: val}
+		e.Val = Object{Val: val, snap: db.ks.snapEpoch}
 		db.ks.InitAccess(&e.Val)
 	}
 	db.touch(e)
@@ -166,6 +169,11 @@ func (db *DB) Delete(key []byte) bool {
 }
 
 func (db *DB) delete(key []byte) *KeyEntry {
+	if db.ks.snap != nil {
+		if e := db.dict.FindBytes(key); e != nil {
+			db.preWrite(e)
+		}
+	}
 	e := db.dict.Delete(key)
 	if e == nil {
 		return nil
@@ -201,6 +209,7 @@ func (db *DB) unexpire(e *KeyEntry) {
 
 // SetExpire sets the absolute expiry (Unix ms) of a live entry; 0 removes it.
 func (db *DB) SetExpire(e *KeyEntry, at int64) {
+	db.preWrite(e)
 	if at == 0 {
 		db.unexpire(e)
 		return
@@ -214,10 +223,15 @@ func (db *DB) SetExpire(e *KeyEntry, at int64) {
 // Flush removes every key and returns how many there were.
 func (db *DB) Flush() int {
 	n := db.dict.Len()
+	// A running snapshot keeps walking the old dictionary: leave its
+	// values alone then.
+	keep := db.ks.snap != nil
 	db.dict.Each(func(e *KeyEntry) bool {
 		db.ks.mem -= e.Val.mem
 		e.Val.mem = 0
-		e.Val.Val = nil
+		if !keep {
+			e.Val.Val = nil
+		}
 		return true
 	})
 	db.dict = NewDict[Object]()

@@ -73,6 +73,9 @@ type Object struct {
 	// LRU holds the LRU clock (seconds resolution, 24 bits) or, under an
 	// LFU policy, the LFU counter and decrement time as Redis packs them.
 	LRU uint32
+	// snap is the epoch of the last snapshot that wrote this object, or
+	// the epoch in force when it was created (see snapshot.go).
+	snap uint32
 	// mem is the accounted size last added to the database total.
 	mem int64
 }
@@ -126,6 +129,10 @@ type Keyspace struct {
 	mem int64
 	// anyTouched: some database has entries waiting for Account.
 	anyTouched bool
+	// snap receives pre-images while a snapshot runs; snapEpoch numbers
+	// snapshots (see snapshot.go).
+	snap      SnapshotSink
+	snapEpoch uint32
 }
 
 // Stats are the counters INFO reports.

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -111,7 +109,7 @@ func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 				c.W.Simple(strings.Repeat("0", 40))
 				continue
 			}
-			c.W.Simple(valueDigest(e.Val.Val))
+			c.W.Simple(valueDigest(&e.Val))
 		}
 	case "protocol":
 		if len(args) != 3 {
@@ -207,43 +205,4 @@ func debugProtocol(c *command.Client, name string) {
 	default:
 		c.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 	}
-}
-
-// valueDigest hashes a value's type, encoding-independent content.
-func valueDigest(v keyspace.Value) string {
-	h := sha1.New()
-	fmt.Fprintf(h, "%d:", v.Kind())
-	switch x := v.(type) {
-	case *keyspace.String:
-		h.Write(x.B)
-	case keyspace.ElementLister:
-		for _, el := range x.Elements() {
-			h.Write(el)
-			h.Write([]byte{0})
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// digest is DEBUG DIGEST: an order-independent hash of the dataset.
-func (s *Server) digest() string {
-	var acc [20]byte
-	empty := true
-	for _, db := range s.ks.DBs {
-		db.Dict().Each(func(e *keyspace.KeyEntry) bool {
-			if db.IsExpired(e) {
-				return true
-			}
-			empty = false
-			sum := sha1.Sum([]byte(fmt.Sprintf("%d\x00%s\x00%s\x00%d", db.ID, e.Key, valueDigest(e.Val.Val), e.Val.Expire)))
-			for i := range acc {
-				acc[i] ^= sum[i]
-			}
-			return true
-		})
-	}
-	if empty {
-		return strings.Repeat("0", 40)
-	}
-	return hex.EncodeToString(acc[:])
 }
