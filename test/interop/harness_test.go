@@ -63,6 +63,7 @@ func startOurs(t testing.TB, mutate func(*server.Config)) (string, *server.Serve
 	cfg.Port = freePort(t)
 	cfg.Save = nil
 	cfg.EnableDebugCommand = "yes"
+	cfg.Dir = t.TempDir()
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -72,6 +73,11 @@ func startOurs(t testing.TB, mutate func(*server.Config)) (string, *server.Serve
 	}
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
+	}
+	if s.Startup != nil {
+		if err := s.Startup(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()

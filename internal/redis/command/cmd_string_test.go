@@ -157,7 +157,7 @@ func (r *realServer) do(args ...string) string {
 	if _, err := r.conn.Write(resp.AppendCommand(nil, argv...)); err != nil {
 		r.t.Fatal(err)
 	}
-	r.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	for {
 		if v, rest, err := resp.ParseReply(r.buf); err == nil {
 			r.buf = rest

@@ -61,6 +61,8 @@ type Config struct {
 	ZSetMaxListpackEntries int
 	ZSetMaxListpackValue   int
 	ProtoMaxBulkLen        int64
+	// RDBCompression is rdbcompression: LZF in DUMP payloads (and files).
+	RDBCompression bool
 
 	SlowlogSlowerThan       int64 // microseconds, <0 disables
 	SlowlogMaxLen           int
@@ -76,7 +78,7 @@ func DefaultConfig() *Config {
 		Policy: keyspace.NoEviction, Samples: 5,
 		ListMaxListpackSize: -2, HashMaxListpackEntries: 512, HashMaxListpackValue: 64,
 		SetMaxIntsetEntries: 512, ZSetMaxListpackEntries: 128, ZSetMaxListpackValue: 64,
-		ProtoMaxBulkLen: 512 * 1024 * 1024, SlowlogSlowerThan: 10000, SlowlogMaxLen: 128,
+		ProtoMaxBulkLen: 512 * 1024 * 1024, RDBCompression: true, SlowlogSlowerThan: 10000, SlowlogMaxLen: 128,
 		EnableDebugCommand: "no", Databases: 16,
 	}
 }

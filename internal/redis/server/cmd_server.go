@@ -88,7 +88,7 @@ func (s *Server) cmdLastsave(c *command.Client, args [][]byte) {
 
 func (s *Server) cmdShutdown(c *command.Client, args [][]byte) {
 	mode := ""
-	abort := false
+	abort, force := false, false
 	for _, a := range args[1:] {
 		switch {
 		case command.EqualFold(a, "nosave"):
@@ -103,7 +103,9 @@ func (s *Server) cmdShutdown(c *command.Client, args [][]byte) {
 				return
 			}
 			mode = "save"
-		case command.EqualFold(a, "now"), command.EqualFold(a, "force"):
+		case command.EqualFold(a, "now"):
+		case command.EqualFold(a, "force"):
+			force = true
 		case command.EqualFold(a, "abort"):
 			abort = true
 		default:
@@ -120,7 +122,12 @@ func (s *Server) cmdShutdown(c *command.Client, args [][]byte) {
 		return
 	}
 	s.log.Warningf("User requested shutdown...")
-	s.RequestShutdown(mode)
+	if err := s.persist.shutdownSave(mode); err != nil && !force {
+		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	// Saved (or not wanted): the exit path must not save again.
+	s.RequestShutdown("nosave")
 	// Redis sends no reply: the connection closes with the server.
 	c.Flags |= command.FlagCloseASAP
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
+	"math"
 	"strconv"
 	"strings"
 
@@ -61,7 +62,7 @@ func objectDigest(d *digest, o *keyspace.Object) {
 		for e := v.First(); e != nil; e = e.Val.Next() {
 			var ed digest
 			ed.mix([]byte(e.Key))
-			buf = strconv.AppendFloat(buf[:0], e.Val.Score, 'g', 17, 64)
+			buf = appendG17(buf[:0], e.Val.Score)
 			ed.mix(buf)
 			d.xor(ed[:])
 		}
@@ -107,4 +108,15 @@ func (s *Server) digest() string {
 		return strings.Repeat("0", 40)
 	}
 	return hex.EncodeToString(final[:])
+}
+
+// appendG17 formats f as C's "%.17g" (Go spells infinities differently).
+func appendG17(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
 }

@@ -92,6 +92,7 @@ type Server struct {
 
 	activeExpire atomic.Bool
 	paused       pauseState
+	persist      *persistence
 
 	// Startup runs after binding and before serving (loading the dataset).
 	Startup func() error
@@ -136,6 +137,7 @@ func New(cfg *Config, log *Logger) (*Server, error) {
 	s.activeExpire.Store(true)
 	eng.Role = func() string { return "master" }
 	s.registerCommands()
+	s.initPersistence()
 	if err := s.applyConfig(nil); err != nil {
 		return nil, err
 	}
@@ -170,6 +172,7 @@ func (s *Server) applyConfig(old *Config) error {
 	ec.ZSetMaxListpackEntries = c.ZSetMaxListpackEntries
 	ec.ZSetMaxListpackValue = c.ZSetMaxListpackValue
 	ec.ProtoMaxBulkLen = c.ProtoMaxBulkLen
+	ec.RDBCompression = c.RDBCompression
 	ec.SlowlogSlowerThan = c.SlowlogLogSlowerThan
 	ec.SlowlogMaxLen = c.SlowlogMaxLen
 	ec.LatencyMonitorThreshold = c.LatencyMonitorThreshold
@@ -362,6 +365,7 @@ func (s *Server) cron() {
 		}
 		s.eng.Mu.Lock()
 		s.sampleOps(hz)
+		s.persist.cron(time.Now())
 		if s.activeExpire.Load() {
 			// Redis's slow cycle uses at most 25% of the cron period.
 			budget := time.Second / time.Duration(hz) / 4

@@ -1,0 +1,481 @@
+package rdb
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/replikube/replikube/internal/redis/keyspace"
+	"github.com/replikube/replikube/internal/redis/rdb/codec"
+)
+
+// Load reads a whole RDB stream (header to checksum) into ks, whose
+// databases should be empty. It reads exactly the RDB from r and nothing
+// after it, so an AOF preamble or a replication stream can continue on r.
+// On error ks holds a partial dataset: the caller discards it.
+func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error) {
+	rd := &reader{r: r, name: opt.Name, max: opt.MaxBulk}
+	if rd.max <= 0 {
+		rd.max = 1 << 40
+	}
+	if rd.name == "" {
+		rd.name = "RDB"
+	}
+	hdr, err := rd.next(9)
+	if err != nil {
+		return nil, err
+	}
+	if string(hdr[:5]) != "REDIS" {
+		return nil, &Error{Name: rd.name, Msg: "wrong signature trying to load DB from file"}
+	}
+	ver, err := strconv.Atoi(string(hdr[5:]))
+	if err != nil || ver < MinVersion || ver > Version {
+		return nil, &Error{Name: rd.name, Offset: 5, Msg: fmt.Sprintf("can't handle RDB format version %s", hdr[5:])}
+	}
+	meta := &Meta{Version: ver, ReplStreamDB: -1, Aux: map[string]string{}}
+	l := loader{rd: rd, ks: ks, opt: opt, ver: ver}
+	db := ks.DBs[0]
+	expire, idle, freq := int64(0), int64(-1), -1
+	for {
+		t, err := rd.byte()
+		if err != nil {
+			return nil, err
+		}
+		switch t {
+		case OpExpireTime:
+			p, err := rd.next(4)
+			if err != nil {
+				return nil, err
+			}
+			expire = int64(int32(binary.LittleEndian.Uint32(p))) * 1000
+			continue
+		case OpExpireTimeMS:
+			p, err := rd.next(8)
+			if err != nil {
+				return nil, err
+			}
+			expire = int64(binary.LittleEndian.Uint64(p))
+			continue
+		case OpIdle:
+			n, enc, err := rd.length()
+			if err != nil {
+				return nil, err
+			}
+			if enc {
+				return nil, rd.fail("invalid idle time")
+			}
+			idle = int64(min(n, math.MaxInt64))
+			continue
+		case OpFreq:
+			f, err := rd.byte()
+			if err != nil {
+				return nil, err
+			}
+			freq = int(f)
+			continue
+		case OpEOF:
+			if ver >= 5 {
+				sum := rd.crc
+				p, err := rd.next(8)
+				if err != nil {
+					return nil, err
+				}
+				if got := binary.LittleEndian.Uint64(p); got != 0 && got != sum {
+					return nil, &Error{Name: rd.name, Offset: rd.off - 8, Msg: "wrong RDB checksum"}
+				}
+			}
+			return meta, nil
+		case OpSelectDB:
+			n, enc, err := rd.length()
+			if err != nil {
+				return nil, err
+			}
+			if enc || n >= uint64(len(ks.DBs)) {
+				return nil, rd.fail("FATAL: Data file was created with a Redis server configured to handle more than %d databases", len(ks.DBs))
+			}
+			db = ks.DBs[n]
+			continue
+		case OpResizeDB:
+			if _, _, err := rd.length(); err != nil {
+				return nil, err
+			}
+			if _, _, err := rd.length(); err != nil {
+				return nil, err
+			}
+			continue
+		case OpAux:
+			k, err := rd.str()
+			if err != nil {
+				return nil, err
+			}
+			v, err := rd.str()
+			if err != nil {
+				return nil, err
+			}
+			meta.aux(string(k), string(v))
+			continue
+		case OpModuleAux:
+			return nil, rd.unsupported("module data")
+		case OpFunction, OpFunction2:
+			return nil, rd.unsupported("functions (FUNCTION LOAD)")
+		}
+		at := rd.off - 1
+		key, err := rd.str()
+		if err != nil {
+			return nil, err
+		}
+		v, err := l.value(t)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			// Empty containers are skipped, as Redis 7.0 does.
+			expire, idle, freq = 0, -1, -1
+			continue
+		}
+		if expire != 0 && opt.SkipExpiredBefore != 0 && expire <= opt.SkipExpiredBefore {
+			meta.Expired++
+			expire, idle, freq = 0, -1, -1
+			continue
+		}
+		if db.Peek(key) != nil {
+			return nil, &Error{Name: rd.name, Offset: at, Msg: fmt.Sprintf("duplicate key '%s'", key)}
+		}
+		e := db.Add(key, v)
+		if expire != 0 {
+			db.SetExpire(e, expire)
+		}
+		ks.SetAccess(&e.Val, idle, freq)
+		meta.Keys++
+		expire, idle, freq = 0, -1, -1
+		if meta.Keys%1024 == 0 {
+			ks.Account()
+		}
+	}
+}
+
+func (m *Meta) aux(k, v string) {
+	m.Aux[k] = v
+	n, _ := strconv.ParseInt(v, 10, 64)
+	switch k {
+	case "redis-ver":
+		m.RedisVer = v
+	case "ctime":
+		m.CTime = n
+	case "used-mem":
+		m.UsedMem = n
+	case "repl-id":
+		m.ReplID = v
+	case "repl-offset":
+		m.ReplOffset = n
+	case "repl-stream-db":
+		m.ReplStreamDB = int(n)
+	case "aof-base", "aof-preamble":
+		m.AOFBase = n != 0
+	}
+}
+
+type loader struct {
+	rd  *reader
+	ks  *keyspace.Keyspace
+	opt LoadOptions
+	ver int
+}
+
+// value reads a value of type t. nil without error is an empty container.
+func (l *loader) value(t byte) (keyspace.Value, error) {
+	rd := l.rd
+	switch t {
+	case TypeString:
+		s, err := rd.str()
+		if err != nil {
+			return nil, err
+		}
+		return keyspace.NewString(s), nil
+	case TypeList:
+		n, err := rd.count()
+		if err != nil {
+			return nil, err
+		}
+		elems := make([][]byte, 0, min(n, 1<<16))
+		for i := int64(0); i < n; i++ {
+			s, err := rd.str()
+			if err != nil {
+				return nil, err
+			}
+			elems = append(elems, s)
+		}
+		return listOf(elems), nil
+	case TypeListZiplist:
+		b, at, err := rd.blob()
+		if err != nil {
+			return nil, err
+		}
+		elems, err := codec.ZiplistStrings(b)
+		if err != nil {
+			return nil, l.bad(at, "ziplist", err)
+		}
+		return listOf(elems), nil
+	case TypeListQuicklist, TypeListQuicklist2:
+		return l.quicklist(t == TypeListQuicklist2)
+	case TypeSet:
+		return l.set()
+	case TypeSetIntset:
+		b, at, err := rd.blob()
+		if err != nil {
+			return nil, err
+		}
+		s := keyspace.NewSet()
+		var num [24]byte
+		err = codec.IntsetEach(b, func(v int64) error {
+			s.Add(strconv.AppendInt(num[:0], v, 10), l.opt.Limits.SetMaxIntsetEntries)
+			return nil
+		})
+		if err != nil {
+			return nil, l.bad(at, "intset", err)
+		}
+		return emptyNil(s, s.Len()), nil
+	case TypeHash:
+		return l.hash()
+	case TypeHashZipmap, TypeHashZiplist, TypeHashListpack:
+		b, at, err := rd.blob()
+		if err != nil {
+			return nil, err
+		}
+		h := keyspace.NewHash()
+		lim := l.opt.Limits
+		var field []byte
+		pair := func(f, v []byte) error {
+			if !h.Set(f, v, lim.HashMaxListpackEntries, lim.HashMaxListpackValue) {
+				return fmt.Errorf("duplicate hash fields detected")
+			}
+			return nil
+		}
+		flat := func(s []byte, v int64, isInt bool) error {
+			if isInt {
+				s = strconv.AppendInt(rd.num[:0], v, 10)
+			}
+			if field == nil {
+				field = append([]byte{}, s...)
+				return nil
+			}
+			err := pair(field, s)
+			field = nil
+			return err
+		}
+		switch t {
+		case TypeHashZipmap:
+			err = codec.ZipmapEach(b, pair)
+		case TypeHashZiplist:
+			err = codec.ZiplistEach(b, flat)
+		default:
+			err = codec.ListpackEach(b, flat)
+		}
+		if err == nil && field != nil {
+			err = fmt.Errorf("odd number of entries")
+		}
+		if err != nil {
+			return nil, l.bad(at, "hash", err)
+		}
+		return emptyNil(h, h.Len()), nil
+	case TypeZSet, TypeZSet2:
+		return l.zset(t == TypeZSet2)
+	case TypeZSetZiplist, TypeZSetListpack:
+		b, at, err := rd.blob()
+		if err != nil {
+			return nil, err
+		}
+		var strs [][]byte
+		if t == TypeZSetZiplist {
+			strs, err = codec.ZiplistStrings(b)
+		} else {
+			strs, err = codec.ListpackStrings(b)
+		}
+		if err == nil && len(strs)%2 != 0 {
+			err = fmt.Errorf("odd number of entries")
+		}
+		if err != nil {
+			return nil, l.bad(at, "sorted set", err)
+		}
+		z := keyspace.NewSkiplistZSet()
+		for i := 0; i < len(strs); i += 2 {
+			f, err := strconv.ParseFloat(string(strs[i+1]), 64)
+			if err != nil || math.IsNaN(f) {
+				return nil, l.bad(at, "sorted set", fmt.Errorf("invalid score %q", strs[i+1]))
+			}
+			if z.Find(strs[i]) != nil {
+				return nil, l.bad(at, "sorted set", fmt.Errorf("duplicate zset fields detected"))
+			}
+			z.Insert(strs[i], f)
+		}
+		return l.fitZSet(z), nil
+	case TypeStreamListpack, TypeStreamListpack2:
+		return nil, rd.unsupported("a stream")
+	case TypeModule, TypeModule2:
+		return nil, rd.unsupported("a module type")
+	}
+	return nil, rd.fail("unknown RDB type %d", t)
+}
+
+func (l *loader) bad(at int64, what string, err error) error {
+	return &Error{Name: l.rd.name, Offset: at, Msg: fmt.Sprintf("invalid %s encoding: %v", what, err)}
+}
+
+func emptyNil(v keyspace.Value, n int) keyspace.Value {
+	if n == 0 {
+		return nil
+	}
+	return v
+}
+
+func listOf(elems [][]byte) keyspace.Value {
+	if len(elems) == 0 {
+		return nil
+	}
+	return keyspace.NewListOf(elems)
+}
+
+func (l *loader) quicklist(v2 bool) (keyspace.Value, error) {
+	rd := l.rd
+	nodes, err := rd.count()
+	if err != nil {
+		return nil, err
+	}
+	var elems [][]byte
+	for i := int64(0); i < nodes; i++ {
+		container := uint64(qlPacked)
+		if v2 {
+			c, enc, err := rd.length()
+			if err != nil {
+				return nil, err
+			}
+			if enc || (c != qlPlain && c != qlPacked) {
+				return nil, rd.fail("invalid quicklist node container %d", c)
+			}
+			container = c
+		}
+		b, at, err := rd.blob()
+		if err != nil {
+			return nil, err
+		}
+		if container == qlPlain {
+			elems = append(elems, b)
+			continue
+		}
+		var strs [][]byte
+		if v2 {
+			strs, err = codec.ListpackStrings(b)
+		} else {
+			strs, err = codec.ZiplistStrings(b)
+		}
+		if err != nil {
+			return nil, l.bad(at, "quicklist node", err)
+		}
+		for _, s := range strs {
+			elems = append(elems, append([]byte(nil), s...))
+		}
+	}
+	return listOf(elems), nil
+}
+
+func (l *loader) set() (keyspace.Value, error) {
+	rd := l.rd
+	n, err := rd.count()
+	if err != nil {
+		return nil, err
+	}
+	var s *keyspace.Set
+	for i := int64(0); i < n; i++ {
+		at := rd.off
+		m, err := rd.str()
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			if n > int64(l.opt.Limits.SetMaxIntsetEntries) {
+				s = keyspace.NewSetFor([]byte("not an integer"))
+			} else {
+				s = keyspace.NewSetFor(m)
+			}
+		}
+		if !s.Add(m, l.opt.Limits.SetMaxIntsetEntries) {
+			return nil, &Error{Name: rd.name, Offset: at, Msg: "duplicate set members detected"}
+		}
+	}
+	if s == nil {
+		return nil, nil
+	}
+	return s, nil
+}
+
+func (l *loader) hash() (keyspace.Value, error) {
+	rd := l.rd
+	n, err := rd.count()
+	if err != nil {
+		return nil, err
+	}
+	h := keyspace.NewHash()
+	lim := l.opt.Limits
+	for i := int64(0); i < n; i++ {
+		at := rd.off
+		f, err := rd.str()
+		if err != nil {
+			return nil, err
+		}
+		v, err := rd.str()
+		if err != nil {
+			return nil, err
+		}
+		maxEntries := lim.HashMaxListpackEntries
+		if n > int64(maxEntries) {
+			maxEntries = -1 // straight to a hashtable, as Redis does
+		}
+		if !h.Set(f, v, maxEntries, lim.HashMaxListpackValue) {
+			return nil, &Error{Name: rd.name, Offset: at, Msg: "duplicate hash fields detected"}
+		}
+	}
+	return emptyNil(h, h.Len()), nil
+}
+
+func (l *loader) zset(binaryScores bool) (keyspace.Value, error) {
+	rd := l.rd
+	n, err := rd.count()
+	if err != nil {
+		return nil, err
+	}
+	z := keyspace.NewSkiplistZSet()
+	for i := int64(0); i < n; i++ {
+		at := rd.off
+		m, err := rd.str()
+		if err != nil {
+			return nil, err
+		}
+		var f float64
+		if binaryScores {
+			f, err = rd.binaryDouble()
+		} else {
+			f, err = rd.oldDouble()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if math.IsNaN(f) {
+			return nil, &Error{Name: rd.name, Offset: at, Msg: "zset score is NaN"}
+		}
+		if z.Find(m) != nil {
+			return nil, &Error{Name: rd.name, Offset: at, Msg: "duplicate zset fields detected"}
+		}
+		z.Insert(m, f)
+	}
+	return l.fitZSet(z), nil
+}
+
+func (l *loader) fitZSet(z *keyspace.ZSet) keyspace.Value {
+	if z.Len() == 0 {
+		return nil
+	}
+	z.Fit(l.opt.Limits.ZSetMaxListpackEntries, l.opt.Limits.ZSetMaxListpackValue)
+	return z
+}

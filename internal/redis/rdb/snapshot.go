@@ -1,0 +1,225 @@
+package rdb
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/replikube/replikube/internal/redis/keyspace"
+	"github.com/replikube/replikube/internal/redis/rdb/codec"
+)
+
+// Source describes the dataset a snapshot is taken of.
+type Source struct {
+	// Lock is the engine lock. The snapshot holds it while it reads the
+	// keyspace and releases it while it writes. A caller that already
+	// holds it for the whole save (SAVE, SHUTDOWN) passes NoLock.
+	Lock sync.Locker
+	KS   *keyspace.Keyspace
+	// Encoder settings: rdbcompression and list-max-listpack-size.
+	Compress            bool
+	ListMaxListpackSize int
+	// Checksum writes the CRC64 trailer (rdbchecksum); else zero.
+	Checksum bool
+	// Access tells which access data to save per key: LRU idle time or LFU
+	// frequency (maxmemory-policy), read under the lock at the start.
+	Access func() (lru, lfu bool)
+	// Aux returns the aux fields, read under the lock at the start, after
+	// the snapshot began (so a replication offset matches the data).
+	Aux func() []AuxField
+	// ChunkBytes is how much is serialised per lock hold (default 64 KiB).
+	ChunkBytes int
+}
+
+// AuxField is one AUX pair of the header.
+type AuxField struct{ Key, Val string }
+
+// NoLock is a Locker that does nothing, for callers holding the lock.
+var NoLock sync.Locker = noLock{}
+
+type noLock struct{}
+
+func (noLock) Lock()   {}
+func (noLock) Unlock() {}
+
+// snapshot is one run of WriteSnapshot: it is the keyspace's sink of
+// pre-images while it runs.
+type snapshot struct {
+	src     *Source
+	enc     Encoder
+	dicts   []*keyspace.Dict[keyspace.Object]
+	pending [][]byte // serialised pre-images per database
+	lru     bool
+	lfu     bool
+	err     error
+}
+
+func (s *snapshot) dbOf(d *keyspace.Dict[keyspace.Object]) int {
+	for i, x := range s.dicts {
+		if x == d {
+			return i
+		}
+	}
+	return -1
+}
+
+// Capture implements keyspace.SnapshotSink.
+func (s *snapshot) Capture(d *keyspace.Dict[keyspace.Object], e *keyspace.KeyEntry) {
+	i := s.dbOf(d)
+	if i < 0 || s.err != nil {
+		return
+	}
+	s.pending[i], s.err = s.appendEntry(s.pending[i], e)
+}
+
+func (s *snapshot) appendEntry(b []byte, e *keyspace.KeyEntry) ([]byte, error) {
+	idle, freq := int64(-1), -1
+	if s.lru {
+		idle = s.src.KS.IdleSeconds(&e.Val)
+	} else if s.lfu {
+		freq = s.src.KS.Freq(&e.Val)
+	}
+	return s.enc.AppendKey(b, e.Key, &e.Val, idle, freq)
+}
+
+// crcWriter writes through, computing the checksum of what it wrote.
+type crcWriter struct {
+	w   io.Writer
+	crc uint64
+	n   int64
+}
+
+func (c *crcWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.crc = codec.CRC64(c.crc, p[:n])
+	c.n += int64(n)
+	return n, err
+}
+
+// WriteSnapshot writes a point-in-time RDB of src to w and returns the
+// number of bytes written. The point in time is the moment it first takes
+// the lock; commands run between its steps (see keyspace/snapshot.go).
+func WriteSnapshot(w io.Writer, src *Source) (int64, error) {
+	chunk := src.ChunkBytes
+	if chunk <= 0 {
+		chunk = 64 << 10
+	}
+	s := &snapshot{src: src, enc: Encoder{Compress: src.Compress, ListMaxListpackSize: src.ListMaxListpackSize}}
+	cw := &crcWriter{w: w}
+	ks := src.KS
+
+	src.Lock.Lock()
+	if src.Access != nil {
+		s.lru, s.lfu = src.Access()
+	}
+	s.dicts = ks.BeginSnapshot(s)
+	s.pending = make([][]byte, len(s.dicts))
+	sizes := make([][2]int, len(s.dicts))
+	for i, d := range s.dicts {
+		sizes[i] = [2]int{d.Len(), ks.DBs[i].Expires()}
+	}
+	var aux []AuxField
+	if src.Aux != nil {
+		aux = src.Aux()
+	}
+	src.Lock.Unlock()
+	defer func() {
+		src.Lock.Lock()
+		ks.EndSnapshot()
+		src.Lock.Unlock()
+	}()
+
+	buf := AppendHeader(make([]byte, 0, chunk+4096), aux)
+	for i, d := range s.dicts {
+		if sizes[i][0] == 0 {
+			continue
+		}
+		buf = append(buf, OpSelectDB)
+		buf = appendLen(buf, uint64(i))
+		buf = append(buf, OpResizeDB)
+		buf = appendLen(buf, uint64(sizes[i][0]))
+		buf = appendLen(buf, uint64(sizes[i][1]))
+		cursor := uint64(0)
+		for {
+			src.Lock.Lock()
+			for len(buf) < chunk {
+				cursor = d.Scan(cursor, func(e *keyspace.KeyEntry) {
+					if s.err == nil && ks.Claim(e) {
+						buf, s.err = s.appendEntry(buf, e)
+					}
+				})
+				if cursor == 0 {
+					break
+				}
+			}
+			buf = append(buf, s.pending[i]...)
+			s.pending[i] = s.pending[i][:0]
+			err := s.err
+			src.Lock.Unlock()
+			if err != nil {
+				return cw.n, err
+			}
+			if _, err := cw.Write(buf); err != nil {
+				return cw.n, err
+			}
+			buf = buf[:0]
+			if cursor == 0 {
+				break
+			}
+		}
+		// Every key of this database is written or was created after the
+		// start: nothing more can be captured for it.
+		s.pending[i] = nil
+	}
+	buf = append(buf, OpEOF)
+	if _, err := cw.Write(buf); err != nil {
+		return cw.n, err
+	}
+	var sum [8]byte
+	if src.Checksum {
+		binary.LittleEndian.PutUint64(sum[:], cw.crc)
+	}
+	if _, err := cw.Write(sum[:]); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
+}
+
+// AppendHeader appends the magic, version and aux fields.
+func AppendHeader(b []byte, aux []AuxField) []byte {
+	b = append(b, "REDIS0010"...)
+	var enc Encoder
+	for _, a := range aux {
+		b = append(b, OpAux)
+		b = enc.appendStringStr(b, a.Key)
+		b = enc.appendStringStr(b, a.Val)
+	}
+	return b
+}
+
+// StandardAux returns the aux fields Redis 7.0 writes. replID empty omits
+// the replication fields.
+func StandardAux(version string, ctime, usedMem int64, replStreamDB int, replID string, replOffset int64, aofBase bool) []AuxField {
+	aux := []AuxField{
+		{"redis-ver", version},
+		{"redis-bits", "64"},
+		{"ctime", strconv.FormatInt(ctime, 10)},
+		{"used-mem", strconv.FormatInt(usedMem, 10)},
+	}
+	if replID != "" {
+		aux = append(aux,
+			AuxField{"repl-stream-db", strconv.Itoa(replStreamDB)},
+			AuxField{"repl-id", replID},
+			AuxField{"repl-offset", strconv.FormatInt(replOffset, 10)})
+	}
+	b := "0"
+	if aofBase {
+		b = "1"
+	}
+	return append(aux, AuxField{"aof-base", b})
+}
+
+// NewReader wraps r for Load with a buffer large enough for its reads.
+func NewReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }
