@@ -118,8 +118,8 @@ func (r *reader) byte() (byte, error) {
 // readFull reads n bytes into a new slice, growing it as data arrives so
 // that a corrupt length cannot make us allocate what the input lacks.
 func (r *reader) readFull(n int64) ([]byte, error) {
-	if n > r.max {
-		return nil, r.fail("string length %d exceeds the limit", n)
+	if n < 0 || n > r.max {
+		return nil, r.fail("string length %d exceeds the limit", uint64(n))
 	}
 	const step = 16 << 20
 	out := make([]byte, 0, min(n, step))
@@ -201,6 +201,9 @@ func (r *reader) str() ([]byte, error) {
 			}
 			return append([]byte(nil), p...), nil
 		}
+		if n > uint64(r.max) {
+			return nil, r.fail("string length %d exceeds the limit", n)
+		}
 		return r.readFull(int64(n))
 	}
 	switch n {
@@ -231,7 +234,7 @@ func (r *reader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e1 || e2 || ulen == 0 || int64(ulen) > r.max || int64(clen) > r.max {
+		if e1 || e2 || ulen == 0 || ulen > uint64(r.max) || clen > uint64(r.max) {
 			return nil, r.fail("invalid LZF string lengths")
 		}
 		at := r.off

@@ -16,8 +16,14 @@ func (enc *Encoder) Dump(v keyspace.Value) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return AppendFooter(b), nil
+}
+
+// AppendFooter appends a DUMP payload's footer (RDB version and CRC64) to
+// a serialised value.
+func AppendFooter(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint16(b, Version)
-	return binary.LittleEndian.AppendUint64(b, codec.CRC64(0, b)), nil
+	return binary.LittleEndian.AppendUint64(b, codec.CRC64(0, b))
 }
 
 // VerifyDump checks a DUMP payload's footer: its RDB version must be one

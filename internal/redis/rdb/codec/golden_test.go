@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -248,4 +249,42 @@ func TestGoldenIntsets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkRejected asserts that each and strs both reject b with an error
+// containing want, without calling back.
+func checkRejected(t *testing.T, b []byte, want string,
+	each func([]byte, func([]byte, int64, bool) error) error,
+	strs func([]byte) ([][]byte, error)) {
+	t.Helper()
+	err := each(b, func([]byte, int64, bool) error {
+		t.Fatal("callback called on a malformed blob")
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+	if _, err := strs(b); err == nil {
+		t.Fatal("the Strings form accepted it")
+	}
+}
+
+// rejectCase is a malformed blob and a fragment of the error it must give.
+type rejectCase struct {
+	name string
+	b    []byte
+	want string
+}
+
+// mutated returns a copy of valid changed by f.
+func mutated(valid []byte, f func(b []byte)) []byte {
+	b := bytes.Clone(valid)
+	f(b)
+	return b
+}
+
+// withTotal sets the leading uint32 total-bytes field to len(b).
+func withTotal(b []byte) []byte {
+	binary.LittleEndian.PutUint32(b, uint32(len(b)))
+	return b
 }

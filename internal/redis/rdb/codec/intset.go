@@ -2,6 +2,7 @@ package codec
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 )
@@ -13,7 +14,7 @@ const intsetHeaderSize = 8
 
 // IntsetEach validates b as an intset, as intsetValidateIntegrity does
 // with deep set (which also rejects an empty set), then calls fn for each
-// value in ascending order.
+// value in ascending order. A nil fn only validates.
 func IntsetEach(b []byte, fn func(v int64) error) error {
 	if len(b) < intsetHeaderSize {
 		return fmt.Errorf("intset: blob of %d bytes is shorter than the header", len(b))
@@ -27,7 +28,7 @@ func IntsetEach(b []byte, fn func(v int64) error) error {
 		return fmt.Errorf("intset: header says %d entries of %d bytes, blob has %d bytes of entries", n, enc, len(b)-intsetHeaderSize)
 	}
 	if n == 0 {
-		return fmt.Errorf("intset: empty")
+		return errors.New("intset: empty")
 	}
 	w := int(enc)
 	data := b[intsetHeaderSize:]
@@ -35,6 +36,9 @@ func IntsetEach(b []byte, fn func(v int64) error) error {
 		if intsetAt(data, i-w, w) >= intsetAt(data, i, w) {
 			return fmt.Errorf("intset: entry %d is not greater than the one before", i/w)
 		}
+	}
+	if fn == nil {
+		return nil
 	}
 	for i := 0; i < len(data); i += w {
 		if err := fn(intsetAt(data, i, w)); err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 // A listpack (Redis 7.0 listpack.c) is
@@ -39,9 +38,11 @@ const (
 	lpEnc64BitInt = 0xF4
 )
 
-// ListpackWriter builds one listpack, entry by entry, exactly as Redis
-// would encode the same elements. The zero value is ready to use; Reset
-// keeps the buffer for the next listpack.
+// ListpackWriter builds one listpack, entry by entry, byte for byte as
+// Redis would encode the same elements. The zero value is ready to use;
+// Reset keeps the buffer for the next listpack. Like Redis, the caller
+// keeps a listpack well under 4 GiB (the total-bytes field is 32 bits):
+// Size is there to split on.
 type ListpackWriter struct {
 	buf   []byte // header and entries, without the terminator
 	count int
@@ -163,35 +164,15 @@ func appendBacklen(b []byte, l uint64) []byte {
 // ListpackEach validates b as a listpack, then calls fn for each entry in
 // order: isInt with v for integer entries, otherwise s, which aliases b
 // (capped, so appending to it cannot overwrite b). An error from fn stops
-// the walk and is returned.
+// the walk and is returned. A nil fn only validates.
 func ListpackEach(b []byte, fn func(s []byte, v int64, isInt bool) error) error {
-	if err := listpackWalk(b, nil); err != nil {
-		return err
-	}
-	return listpackWalk(b, fn)
+	return validateThenEach(listpackWalk, b, fn)
 }
 
 // ListpackStrings returns the entries of the listpack b as byte strings,
 // integers rendered in decimal. Strings alias b.
 func ListpackStrings(b []byte) ([][]byte, error) {
-	if err := listpackWalk(b, nil); err != nil {
-		return nil, err
-	}
-	n := int(binary.LittleEndian.Uint16(b[4:]))
-	// Every entry takes at least two bytes, which bounds an unknown count.
-	out := make([][]byte, 0, min(n, (len(b)-lpHeaderSize)/2))
-	var digits []byte
-	err := listpackWalk(b, func(s []byte, v int64, isInt bool) error {
-		if isInt {
-			start := len(digits)
-			digits = strconv.AppendInt(digits, v, 10)
-			// Earlier entries keep the old array if append moves it.
-			s = digits[start:len(digits):len(digits)]
-		}
-		out = append(out, s)
-		return nil
-	})
-	return out, err
+	return collectStrings(listpackWalk, b, 4, lpHeaderSize)
 }
 
 // listpackWalk checks b entry by entry, as lpValidateIntegrity does with

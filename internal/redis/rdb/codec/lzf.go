@@ -40,12 +40,15 @@ type lzfState struct {
 
 var lzfPool = sync.Pool{New: func() any { return new(lzfState) }}
 
-// LZFCompress compresses src into dst as Redis's lzf_compress does and
-// returns the number of bytes written, or 0 when src is empty or the
-// output would not fit in len(dst). Redis passes len(dst) = len(src)-4
-// and stores the string raw when this returns 0.
+// LZFCompress compresses src into dst in liblzf's format, the one Redis's
+// lzf_decompress reads, and returns the number of bytes written, or 0 when
+// src is empty or the output would not fit in len(dst). Redis passes
+// len(dst) = len(src)-4 and stores the string raw when this returns 0.
+// The matches chosen are this package's own, so the bytes can differ from
+// what redis-server writes for the same string; the output is
+// deterministic.
 func LZFCompress(dst, src []byte) int {
-	if len(src) == 0 || len(dst) == 0 || len(src) >= lzfMaxGen {
+	if len(src) == 0 || len(dst) == 0 || uint64(len(src)) >= lzfMaxGen {
 		return 0
 	}
 	st := lzfPool.Get().(*lzfState)

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 // A ziplist (Redis <= 6.2 ziplist.c, read only here) is
@@ -31,33 +30,16 @@ const (
 
 // ZiplistEach validates b as a ziplist, as ziplistValidateIntegrity does
 // with deep set, then calls fn for each entry in order: isInt with v for
-// integer entries, otherwise s, which aliases b.
+// integer entries, otherwise s, which aliases b (capped). A nil fn only
+// validates.
 func ZiplistEach(b []byte, fn func(s []byte, v int64, isInt bool) error) error {
-	if err := ziplistWalk(b, nil); err != nil {
-		return err
-	}
-	return ziplistWalk(b, fn)
+	return validateThenEach(ziplistWalk, b, fn)
 }
 
 // ZiplistStrings returns the entries of the ziplist b as byte strings,
 // integers rendered in decimal. Strings alias b.
 func ZiplistStrings(b []byte) ([][]byte, error) {
-	if err := ziplistWalk(b, nil); err != nil {
-		return nil, err
-	}
-	n := int(binary.LittleEndian.Uint16(b[8:]))
-	out := make([][]byte, 0, min(n, (len(b)-zlHeaderSize)/2))
-	var digits []byte
-	err := ziplistWalk(b, func(s []byte, v int64, isInt bool) error {
-		if isInt {
-			start := len(digits)
-			digits = strconv.AppendInt(digits, v, 10)
-			s = digits[start:len(digits):len(digits)]
-		}
-		out = append(out, s)
-		return nil
-	})
-	return out, err
+	return collectStrings(ziplistWalk, b, 8, zlHeaderSize)
 }
 
 func ziplistWalk(b []byte, fn func(s []byte, v int64, isInt bool) error) error {

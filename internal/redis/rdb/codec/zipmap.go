@@ -20,7 +20,7 @@ const (
 
 // ZipmapEach validates b as a zipmap, as zipmapValidateIntegrity does with
 // deep set (which also rejects an empty map), then calls fn for each pair
-// in order; field and value alias b.
+// in order; field and value alias b (capped). A nil fn only validates.
 func ZipmapEach(b []byte, fn func(field, value []byte) error) error {
 	if err := zipmapWalk(b, nil); err != nil {
 		return err
