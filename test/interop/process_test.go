@@ -1,0 +1,299 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Process-level tests run the real `replikube server` binary, built once,
+// so that start-up loading, signals, shutdown saving and kill -9 are
+// exercised as users meet them.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func ourBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "replikube-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "replikube")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/replikube/replikube").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// proc is a replikube server process.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+	dir  string
+	done chan error
+}
+
+// startProc runs `replikube server` in dir on a free loopback port with
+// extra directives; it is killed when the test ends.
+func startProc(t *testing.T, dir string, extra ...string) *proc {
+	t.Helper()
+	port := freePort(t)
+	args := append([]string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--daemonize", "no", "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "replikube.log")}, extra...)
+	cmd := exec.Command(ourBinary(t), args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", p.addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return p
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			log, _ := os.ReadFile(filepath.Join(dir, "replikube.log"))
+			t.Fatalf("replikube server exited at start: %v\n%s", err, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not reachable", p.addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not exit")
+	}
+	return -1
+}
+
+func (p *proc) log(t *testing.T) string {
+	b, _ := os.ReadFile(filepath.Join(p.dir, "replikube.log"))
+	return string(b)
+}
+
+func infoInt(t *testing.T, c *redis.Client, field string) int64 {
+	t.Helper()
+	info, err := c.Info(context.Background(), "persistence").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("%s: %q", field, v)
+			}
+			return n
+		}
+	}
+	t.Fatalf("INFO has no %s", field)
+	return 0
+}
+
+func infoStr(t *testing.T, c *redis.Client, field string) string {
+	t.Helper()
+	info, _ := c.Info(context.Background(), "persistence").Result()
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO has no %s", field)
+	return ""
+}
+
+// eventually polls cond every 50 ms for up to limit.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestRestartKeepsData is the seed's warning: a master restarted with
+// persistence keeps its data, through SIGTERM and through SHUTDOWN.
+func TestRestartKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, dir, "--save", "3600 1")
+	c := client(t, p.addr)
+	fillEveryType(t, c)
+	want := digest(t, c)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM\n%s", code, p.log(t))
+	}
+	if !strings.Contains(p.log(t), "DB saved on disk") {
+		t.Fatalf("no save at SIGTERM:\n%s", p.log(t))
+	}
+
+	p = startProc(t, dir, "--save", "3600 1")
+	c = client(t, p.addr)
+	if got := digest(t, c); got != want {
+		t.Fatalf("after restart: digest %s, want %s", got, want)
+	}
+	must(t, c, "set", "after-restart", "1")
+	want = digest(t, c)
+	_ = c.Do(context.Background(), "shutdown").Err()
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit code %d after SHUTDOWN", code)
+	}
+
+	p = startProc(t, dir, "--save", "")
+	c = client(t, p.addr)
+	if got := digest(t, c); got != want {
+		t.Fatalf("after SHUTDOWN and restart: digest %s, want %s", got, want)
+	}
+	// SHUTDOWN NOSAVE loses what came after the last save; with no save
+	// points plain SHUTDOWN does not save either; SHUTDOWN SAVE does.
+	must(t, c, "set", "lost", "1")
+	_ = c.Do(context.Background(), "shutdown", "nosave").Err()
+	p.wait(t)
+	p = startProc(t, dir, "--save", "")
+	c = client(t, p.addr)
+	if n := must(t, c, "exists", "lost").(int64); n != 0 {
+		t.Fatal("SHUTDOWN NOSAVE saved")
+	}
+	must(t, c, "set", "kept", "1")
+	_ = c.Do(context.Background(), "shutdown", "save").Err()
+	p.wait(t)
+	p = startProc(t, dir, "--save", "")
+	c = client(t, p.addr)
+	if n := must(t, c, "exists", "kept").(int64); n != 1 {
+		t.Fatal("SHUTDOWN SAVE did not save")
+	}
+}
+
+// TestSavePointsAndMisconf: a save point triggers a background save; a
+// failing one refuses writes with MISCONF until a save succeeds again.
+func TestSavePointsAndMisconf(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, dir, "--save", "1 1", "--enable-protected-configs", "yes")
+	c := client(t, p.addr)
+	before := must(t, c, "lastsave").(int64)
+	must(t, c, "set", "k", "v")
+	if infoInt(t, c, "rdb_changes_since_last_save") != 1 {
+		t.Fatal("rdb_changes_since_last_save should count the write")
+	}
+	eventually(t, 10*time.Second, "a save point to save", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "dump.rdb"))
+		return err == nil && infoInt(t, c, "rdb_changes_since_last_save") == 0
+	})
+	if infoStr(t, c, "rdb_last_bgsave_status") != "ok" || infoInt(t, c, "rdb_saves") < 1 {
+		t.Fatal("INFO persistence does not report the save")
+	}
+	if must(t, c, "lastsave").(int64) < before {
+		t.Fatal("LASTSAVE went back")
+	}
+
+	// Make saving impossible: the directory disappears.
+	sub := filepath.Join(dir, "data")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c, "config", "set", "dir", sub)
+	if err := os.RemoveAll(sub); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c, "set", "k2", "v")
+	eventually(t, 10*time.Second, "the failed save", func() bool { return infoStr(t, c, "rdb_last_bgsave_status") == "err" })
+	err := c.Set(context.Background(), "k3", "v", 0).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "MISCONF ") {
+		t.Fatalf("write after a failed save: %v, want MISCONF", err)
+	}
+	if err := c.Get(context.Background(), "k").Err(); err != nil {
+		t.Fatalf("reads must go on: %v", err)
+	}
+	// The directory comes back: the retry succeeds and writes resume.
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the retried save", func() bool { return infoStr(t, c, "rdb_last_bgsave_status") == "ok" })
+	must(t, c, "set", "k3", "v")
+}
+
+// TestKillDuringBgsave: kill -9 while a background save runs leaves the
+// previous file intact and loadable.
+func TestKillDuringBgsave(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, dir, "--save", "")
+	c := client(t, p.addr)
+	ctx := context.Background()
+	pipe := c.Pipeline()
+	val := strings.Repeat("v", 1000)
+	for i := 0; i < 200_000; i++ {
+		pipe.Set(ctx, "key:"+strconv.Itoa(i), val, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c, "save")
+	want := digest(t, c)
+	must(t, c, "set", "newer", "x")
+	must(t, c, "config", "set", "rdbcompression", "no")
+	must(t, c, "bgsave")
+	if infoInt(t, c, "rdb_bgsave_in_progress") != 1 {
+		t.Skip("the background save finished before it could be killed")
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t)
+	out, err := exec.Command("redis-check-rdb", filepath.Join(dir, "dump.rdb")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "RDB looks OK") {
+		t.Fatalf("the previous file is damaged: %v\n%s", err, out)
+	}
+	p = startProc(t, dir, "--save", "")
+	if got := digest(t, client(t, p.addr)); got != want {
+		t.Fatalf("after kill -9 during BGSAVE: digest %s, want %s", got, want)
+	}
+}
