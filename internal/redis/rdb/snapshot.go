@@ -44,19 +44,55 @@ type noLock struct{}
 func (noLock) Lock()   {}
 func (noLock) Unlock() {}
 
-// snapshot is one run of WriteSnapshot: it is the keyspace's sink of
-// pre-images while it runs.
-type snapshot struct {
-	src     *Source
-	enc     Encoder
-	dicts   []*keyspace.Dict[keyspace.Object]
-	pending [][]byte // serialised pre-images per database
-	lru     bool
-	lfu     bool
-	err     error
+// Snapshot is a point-in-time copy of the dataset being written out. It
+// is taken by Begin under the engine lock and written by WriteTo, which
+// releases the lock between steps (see keyspace/snapshot.go).
+type Snapshot struct {
+	src      *Source
+	enc      Encoder
+	commands bool // an AOF base of commands rather than an RDB
+	dicts    []*keyspace.Dict[keyspace.Object]
+	sizes    [][2]int
+	aux      []AuxField
+	pending  [][]byte // serialised pre-images per database
+	lru      bool
+	lfu      bool
+	err      error
+	ended    bool
 }
 
-func (s *snapshot) dbOf(d *keyspace.Dict[keyspace.Object]) int {
+// Begin starts a snapshot of src. The caller holds src.Lock (or is the
+// only user of the keyspace). asCommands makes WriteTo produce an AOF base
+// of commands (aof-use-rdb-preamble no) instead of an RDB. Every Begin
+// must be followed by WriteTo or Abort.
+func Begin(src *Source, asCommands bool) *Snapshot {
+	s := &Snapshot{src: src, commands: asCommands, enc: Encoder{Compress: src.Compress, ListMaxListpackSize: src.ListMaxListpackSize}}
+	if src.Access != nil {
+		s.lru, s.lfu = src.Access()
+	}
+	ks := src.KS
+	s.dicts = ks.BeginSnapshot(s)
+	s.pending = make([][]byte, len(s.dicts))
+	s.sizes = make([][2]int, len(s.dicts))
+	for i, d := range s.dicts {
+		s.sizes[i] = [2]int{d.Len(), ks.DBs[i].Expires()}
+	}
+	if src.Aux != nil {
+		s.aux = src.Aux()
+	}
+	return s
+}
+
+// Abort ends a snapshot that will not be written. The caller holds the
+// lock.
+func (s *Snapshot) Abort() {
+	if !s.ended {
+		s.ended = true
+		s.src.KS.EndSnapshot()
+	}
+}
+
+func (s *Snapshot) dbOf(d *keyspace.Dict[keyspace.Object]) int {
 	for i, x := range s.dicts {
 		if x == d {
 			return i
@@ -66,7 +102,7 @@ func (s *snapshot) dbOf(d *keyspace.Dict[keyspace.Object]) int {
 }
 
 // Capture implements keyspace.SnapshotSink.
-func (s *snapshot) Capture(d *keyspace.Dict[keyspace.Object], e *keyspace.KeyEntry) {
+func (s *Snapshot) Capture(d *keyspace.Dict[keyspace.Object], e *keyspace.KeyEntry) {
 	i := s.dbOf(d)
 	if i < 0 || s.err != nil {
 		return
@@ -74,7 +110,10 @@ func (s *snapshot) Capture(d *keyspace.Dict[keyspace.Object], e *keyspace.KeyEnt
 	s.pending[i], s.err = s.appendEntry(s.pending[i], e)
 }
 
-func (s *snapshot) appendEntry(b []byte, e *keyspace.KeyEntry) ([]byte, error) {
+func (s *Snapshot) appendEntry(b []byte, e *keyspace.KeyEntry) ([]byte, error) {
+	if s.commands {
+		return s.enc.AppendKeyCommands(b, e.Key, &e.Val)
+	}
 	idle, freq := int64(-1), -1
 	if s.lru {
 		idle = s.src.KS.IdleSeconds(&e.Val)
@@ -100,47 +139,47 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 
 // WriteSnapshot writes a point-in-time RDB of src to w and returns the
 // number of bytes written. The point in time is the moment it first takes
-// the lock; commands run between its steps (see keyspace/snapshot.go).
+// the lock.
 func WriteSnapshot(w io.Writer, src *Source) (int64, error) {
+	src.Lock.Lock()
+	s := Begin(src, false)
+	src.Lock.Unlock()
+	return s.WriteTo(w)
+}
+
+// WriteTo writes the snapshot to w, taking the lock for each step, and
+// ends the snapshot.
+func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	src := s.src
 	chunk := src.ChunkBytes
 	if chunk <= 0 {
 		chunk = 64 << 10
 	}
-	s := &snapshot{src: src, enc: Encoder{Compress: src.Compress, ListMaxListpackSize: src.ListMaxListpackSize}}
 	cw := &crcWriter{w: w}
 	ks := src.KS
-
-	src.Lock.Lock()
-	if src.Access != nil {
-		s.lru, s.lfu = src.Access()
-	}
-	s.dicts = ks.BeginSnapshot(s)
-	s.pending = make([][]byte, len(s.dicts))
-	sizes := make([][2]int, len(s.dicts))
-	for i, d := range s.dicts {
-		sizes[i] = [2]int{d.Len(), ks.DBs[i].Expires()}
-	}
-	var aux []AuxField
-	if src.Aux != nil {
-		aux = src.Aux()
-	}
-	src.Lock.Unlock()
 	defer func() {
 		src.Lock.Lock()
-		ks.EndSnapshot()
+		s.Abort()
 		src.Lock.Unlock()
 	}()
 
-	buf := AppendHeader(make([]byte, 0, chunk+4096), aux)
+	buf := make([]byte, 0, chunk+4096)
+	if !s.commands {
+		buf = AppendHeader(buf, s.aux)
+	}
 	for i, d := range s.dicts {
-		if sizes[i][0] == 0 {
+		if s.sizes[i][0] == 0 {
 			continue
 		}
-		buf = append(buf, OpSelectDB)
-		buf = appendLen(buf, uint64(i))
-		buf = append(buf, OpResizeDB)
-		buf = appendLen(buf, uint64(sizes[i][0]))
-		buf = appendLen(buf, uint64(sizes[i][1]))
+		if s.commands {
+			buf = appendCommand(buf, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
+		} else {
+			buf = append(buf, OpSelectDB)
+			buf = appendLen(buf, uint64(i))
+			buf = append(buf, OpResizeDB)
+			buf = appendLen(buf, uint64(s.sizes[i][0]))
+			buf = appendLen(buf, uint64(s.sizes[i][1]))
+		}
 		cursor := uint64(0)
 		for {
 			src.Lock.Lock()
@@ -173,6 +212,9 @@ func WriteSnapshot(w io.Writer, src *Source) (int64, error) {
 		// start: nothing more can be captured for it.
 		s.pending[i] = nil
 	}
+	if s.commands {
+		return cw.n, nil
+	}
 	buf = append(buf, OpEOF)
 	if _, err := cw.Write(buf); err != nil {
 		return cw.n, err
@@ -186,7 +228,6 @@ func WriteSnapshot(w io.Writer, src *Source) (int64, error) {
 	}
 	return cw.n, nil
 }
-
 // AppendHeader appends the magic, version and aux fields.
 func AppendHeader(b []byte, aux []AuxField) []byte {
 	b = append(b, "REDIS0010"...)

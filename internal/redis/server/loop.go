@@ -146,6 +146,8 @@ func (l *eventLoop) run() {
 		if len(l.timers) > 0 {
 			l.fireTimers(l.now)
 		}
+		// Writes reach the AOF before their replies reach clients.
+		l.s.persist.flushAOF()
 		l.drain()
 		if l.s.closing.Load() && l.shutdownStep() {
 			l.inBatch = false

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replikube/replikube/internal/redis/aof"
 	"github.com/replikube/replikube/internal/redis/command"
 	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb"
@@ -36,12 +37,21 @@ type persistence struct {
 	saves           int64
 	bgsaveRunning   bool
 	bgsaveStart     time.Time
-	bgsaveDone      chan struct{}
 	dirtyAtBgsave   int64
 	bgsaveScheduled bool
 	loading         bool
 	loadedKeys      int64
 	loadedExpired   int64
+
+	// childDone is closed when the running background job (BGSAVE or
+	// BGREWRITEAOF: one at a time, as Redis has one child) ends.
+	childDone chan struct{}
+
+	aofw             *aof.Writer // nil when appendonly is no
+	aofErrLogged     bool
+	rewriteRunning   bool
+	rewriteStart     time.Time
+	rewriteScheduled bool
 }
 
 func (s *Server) initPersistence() {
@@ -55,10 +65,12 @@ func (s *Server) initPersistence() {
 		s.DebugHooks = map[string]command.Handler{}
 	}
 	s.DebugHooks["reload"] = p.cmdDebugReload
+	s.DebugHooks["loadaof"] = p.cmdDebugLoadAOF
 	f := command.Admin | command.NoScript | command.NoAsyncLoading
 	s.eng.Table.Add(
 		&command.Command{Name: "save", Arity: 1, Flags: f | command.NoMulti, Group: "server", Since: "1.0.0", Handler: p.cmdSave},
 		&command.Command{Name: "bgsave", Arity: -1, Flags: f, Group: "server", Since: "1.0.0", Handler: p.cmdBgsave},
+		&command.Command{Name: "bgrewriteaof", Arity: 1, Flags: f, Group: "server", Since: "1.0.0", Handler: p.cmdBgrewriteaof},
 	)
 }
 
@@ -155,7 +167,7 @@ func (p *persistence) startBgsave() {
 	p.bgsaveStart = time.Now()
 	p.lastTry = p.bgsaveStart
 	p.dirtyAtBgsave = s.eng.Dirty
-	p.bgsaveDone = make(chan struct{})
+	p.childDone = make(chan struct{})
 	path := p.rdbPath()
 	s.log.Noticef("Background saving started")
 	go func() {
@@ -164,7 +176,7 @@ func (p *persistence) startBgsave() {
 		defer s.eng.Mu.Unlock()
 		p.bgsaveRunning = false
 		p.lastBgsaveSecs = int64(time.Since(p.bgsaveStart).Seconds())
-		close(p.bgsaveDone)
+		close(p.childDone)
 		if err != nil {
 			p.lastBgsaveOK = false
 			s.log.Warningf("%v", err)
@@ -180,11 +192,11 @@ func (p *persistence) startBgsave() {
 	}()
 }
 
-// waitBgsave waits for a running background save to end. The caller holds
-// the engine lock, which is released meanwhile.
-func (p *persistence) waitBgsave() {
-	for p.bgsaveRunning {
-		done := p.bgsaveDone
+// waitChild waits for a running background save or rewrite to end. The
+// caller holds the engine lock, which is released meanwhile.
+func (p *persistence) waitChild() {
+	for p.bgsaveRunning || p.rewriteRunning {
+		done := p.childDone
 		p.s.eng.Mu.Unlock()
 		<-done
 		p.s.eng.Mu.Lock()
@@ -196,6 +208,8 @@ func (p *persistence) cmdSave(c *command.Client, args [][]byte) {
 		c.Error("ERR Background save already in progress")
 		return
 	}
+	// One snapshot at a time: a running AOF rewrite finishes first.
+	p.waitChild()
 	if err := p.saveNow(); err != nil {
 		c.Error("ERR")
 		return
@@ -213,12 +227,16 @@ func (p *persistence) cmdBgsave(c *command.Client, args [][]byte) {
 		schedule = true
 	}
 	if p.bgsaveRunning {
-		if schedule {
+		c.Error("ERR Background save already in progress")
+		return
+	}
+	if p.rewriteRunning || c.InMulti() {
+		if schedule || c.InMulti() {
 			p.bgsaveScheduled = true
 			c.W.Simple("Background saving scheduled")
 			return
 		}
-		c.Error("ERR Background save already in progress")
+		c.Error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
 		return
 	}
 	p.startBgsave()
@@ -228,7 +246,8 @@ func (p *persistence) cmdBgsave(c *command.Client, args [][]byte) {
 // cron runs once a second under the engine lock: save points and
 // scheduled saves.
 func (p *persistence) cron(now time.Time) {
-	if p.bgsaveRunning || p.loading {
+	p.flushAOF()
+	if p.bgsaveRunning || p.rewriteRunning || p.loading {
 		return
 	}
 	if p.bgsaveScheduled {
@@ -246,23 +265,48 @@ func (p *persistence) cron(now time.Time) {
 			return
 		}
 	}
+	p.aofCron()
 }
 
 // gate refuses writes (and PING) while the last background save failed and
 // stop-writes-on-bgsave-error is on, as Redis's MISCONF.
 func (p *persistence) gate(c *command.Client, cmd *command.Command, args [][]byte) string {
-	if p.lastBgsaveOK || !p.s.cfg.StopWritesOnBgsaveError || len(p.s.cfg.Save) == 0 {
+	if cmd.Flags&command.Write == 0 && cmd.Name != "ping" {
 		return ""
 	}
-	if cmd.Flags&command.Write != 0 || cmd.Name == "ping" {
+	if !p.lastBgsaveOK && p.s.cfg.StopWritesOnBgsaveError && len(p.s.cfg.Save) > 0 {
 		return errMisconf
 	}
-	return ""
+	return p.aofGateError()
 }
 
-// load reads the dataset at start: the RDB file when present.
+// load reads the dataset at start: the AOF when appendonly is yes (and
+// then starts appending), else the RDB file when present.
 func (p *persistence) load() error {
 	s := p.s
+	if s.cfg.AppendOnly {
+		start := time.Now()
+		s.eng.Mu.Lock()
+		defer s.eng.Mu.Unlock()
+		p.loading = true
+		st, err := p.loadAOF()
+		p.loading = false
+		if err != nil {
+			s.ks.FlushAll()
+			return err
+		}
+		switch st.Result {
+		case aof.Truncated:
+			s.log.Warningf("!!! Warning: short read while loading the AOF file %s!!! Truncated to offset %d.", st.TruncatedFile, st.TruncatedTo)
+			fallthrough
+		case aof.Loaded:
+			s.log.Noticef("DB loaded from append only file: %.3f seconds", time.Since(start).Seconds())
+		}
+		if err := p.openAOF(st.Manifest, false); err != nil {
+			return fmt.Errorf("opening the append only file: %w", err)
+		}
+		return nil
+	}
 	path := p.rdbPath()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -318,11 +362,17 @@ func (p *persistence) beforeExit(mode string) error {
 // shutdownSave is the save step of shutdown. The caller holds the lock.
 func (p *persistence) shutdownSave(mode string) error {
 	if mode == "nosave" || (mode != "save" && len(p.s.cfg.Save) == 0) {
+		if err := p.closeAOF(); err != nil {
+			p.s.log.Warningf("Error flushing the append only file at shutdown: %v", err)
+		}
 		return nil
 	}
-	p.waitBgsave()
+	p.waitChild()
 	p.s.log.Noticef("Saving the final RDB snapshot before exiting.")
-	return p.saveNow()
+	if err := p.saveNow(); err != nil {
+		return err
+	}
+	return p.closeAOF()
 }
 
 // cmdDebugReload is DEBUG RELOAD: save, empty the dataset, load the file.
@@ -344,7 +394,7 @@ func (p *persistence) cmdDebugReload(c *command.Client, args [][]byte) {
 		}
 	}
 	if save {
-		p.waitBgsave()
+		p.waitChild()
 		if err := p.saveNow(); err != nil {
 			c.Error("ERR Error trying to save the DB")
 			return
@@ -407,16 +457,68 @@ func (p *persistence) info(b *strings.Builder) {
 	kv(b, "rdb_last_cow_size", 0)
 	kv(b, "rdb_last_load_keys_expired", p.loadedExpired)
 	kv(b, "rdb_last_load_keys_loaded", p.loadedKeys)
-	kv(b, "aof_enabled", 0)
-	kv(b, "aof_rewrite_in_progress", 0)
-	kv(b, "aof_rewrite_scheduled", 0)
-	kv(b, "aof_last_rewrite_time_sec", -1)
-	kv(b, "aof_current_rewrite_time_sec", -1)
-	kv(b, "aof_last_bgrewrite_status", "ok")
-	kv(b, "aof_rewrites", 0)
+	p.aofInfo(b, b01)
+}
+
+// cmdDebugLoadAOF is DEBUG LOADAOF: flush the AOF, empty the dataset and
+// load it back from the AOF.
+func (p *persistence) cmdDebugLoadAOF(c *command.Client, args [][]byte) {
+	if p.aofw == nil {
+		c.Error("ERR AOF is not enabled")
+		return
+	}
+	p.waitChild()
+	if err := p.aofw.Close(); err != nil {
+		c.Error("ERR Error flushing the AOF, check server logs.")
+		return
+	}
+	p.aofw = nil
+	p.s.ks.FlushAll()
+	p.loading = true
+	st, err := p.loadAOF()
+	p.loading = false
+	if err == nil {
+		err = p.openAOF(st.Manifest, false)
+	}
+	if err != nil {
+		p.s.log.Warningf("%v", err)
+		c.Error("ERR Error loading the AOF, check server logs.")
+		return
+	}
+	p.s.log.Noticef("Append Only File loaded by DEBUG LOADAOF")
+	c.OK()
+}
+
+// aofInfo renders the AOF part of INFO persistence.
+func (p *persistence) aofInfo(b *strings.Builder, b01 func(bool) int) {
+	var in aof.Info
+	if p.aofw != nil {
+		in = p.aofw.Info()
+	} else {
+		in = aof.Info{LastRewriteTimeSec: -1, CurrentRewriteTimeSec: -1, LastBgrewriteStatus: "ok", LastWriteStatus: "ok"}
+	}
+	cur := int64(-1)
+	if p.rewriteRunning {
+		cur = int64(time.Since(p.rewriteStart).Seconds())
+	}
+	kv(b, "aof_enabled", b01(p.aofw != nil))
+	kv(b, "aof_rewrite_in_progress", b01(p.rewriteRunning))
+	kv(b, "aof_rewrite_scheduled", b01(p.rewriteScheduled))
+	kv(b, "aof_last_rewrite_time_sec", in.LastRewriteTimeSec)
+	kv(b, "aof_current_rewrite_time_sec", cur)
+	kv(b, "aof_last_bgrewrite_status", in.LastBgrewriteStatus)
+	kv(b, "aof_rewrites", in.Rewrites)
 	kv(b, "aof_rewrites_consecutive_failures", 0)
-	kv(b, "aof_last_write_status", "ok")
+	kv(b, "aof_last_write_status", in.LastWriteStatus)
 	kv(b, "aof_last_cow_size", 0)
 	kv(b, "module_fork_in_progress", 0)
 	kv(b, "module_fork_last_cow_size", 0)
+	if p.aofw != nil {
+		kv(b, "aof_current_size", in.CurrentSize)
+		kv(b, "aof_base_size", in.BaseSize)
+		kv(b, "aof_pending_rewrite", b01(p.rewriteScheduled))
+		kv(b, "aof_buffer_length", in.BufferLength)
+		kv(b, "aof_pending_bio_fsync", in.PendingBioFsync)
+		kv(b, "aof_delayed_fsync", in.DelayedFsync)
+	}
 }

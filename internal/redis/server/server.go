@@ -93,6 +93,8 @@ type Server struct {
 	activeExpire atomic.Bool
 	paused       pauseState
 	persist      *persistence
+	// extraProps receive every write besides the AOF (replication).
+	extraProps []command.Propagator
 
 	// Startup runs after binding and before serving (loading the dataset).
 	Startup func() error
@@ -183,6 +185,9 @@ func (s *Server) applyConfig(old *Config) error {
 	s.ks.LFUDecayTime = c.LFUDecayTime
 	if lvl, ok := ParseLevel(c.LogLevel); ok {
 		s.log.SetLevel(lvl)
+	}
+	if err := s.persist.applyAOFConfig(old); err != nil {
+		return err
 	}
 	if old != nil && old.MaxMemory != c.MaxMemory && c.MaxMemory > 0 {
 		s.eng.PerformEvictions()
