@@ -228,6 +228,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	}
 	return cw.n, nil
 }
+
 // AppendHeader appends the magic, version and aux fields.
 func AppendHeader(b []byte, aux []AuxField) []byte {
 	b = append(b, "REDIS0010"...)
