@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,18 +91,33 @@ func startOurs(t testing.TB, mutate func(*server.Config)) (string, *server.Serve
 	return s.Addrs()[0].String(), s
 }
 
+// waitReachable waits until addr answers PING with PONG: redis-server
+// accepts connections while it loads its files and answers -LOADING (or,
+// for DEBUG DIGEST, a digest of what it has loaded so far) meanwhile.
 func waitReachable(t testing.TB, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
+		if pingPong(addr) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%s not reachable", addr)
+	t.Fatalf("%s not reachable or still loading", addr)
+}
+
+func pingPong(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
 }
 
 // rawConn speaks RESP and returns replies as raw bytes.
