@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/replikube
 PKGS := ./...
 
-.PHONY: all build test unit bench fuzz verify fmt vet tidy clean demo
+.PHONY: all build test unit bench bench-persistence fuzz verify fmt vet tidy clean demo
 
 .DEFAULT_GOAL := build
 include hack/operator.mk
@@ -22,6 +22,9 @@ demo: build ## Local control plane with pods as local processes; Ctrl-C stops it
 
 bench: build ## redis-benchmark against redis-server and replikube, ratios printed.
 	hack/bench.sh
+
+bench-persistence: build ## SAVE, load, file size, GET p99 during BGSAVE: replikube vs redis-server.
+	go run ./hack/benchpersist -bin bin/replikube $(BENCH_ARGS)
 
 fuzz: ## Short runs of every fuzz target.
 	hack/fuzz.sh

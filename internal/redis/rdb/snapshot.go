@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb/codec"
@@ -29,8 +30,11 @@ type Source struct {
 	// Aux returns the aux fields, read under the lock at the start, after
 	// the snapshot began (so a replication offset matches the data).
 	Aux func() []AuxField
-	// ChunkBytes is how much is serialised per lock hold (default 64 KiB).
+	// ChunkBytes is how much is serialised per lock hold at most (default
+	// 32 KiB); HoldTime bounds a hold in time (default 100µs), so that
+	// large values do not make clients wait long.
 	ChunkBytes int
+	HoldTime   time.Duration
 }
 
 // AuxField is one AUX pair of the header.
@@ -59,6 +63,13 @@ type Snapshot struct {
 	lfu      bool
 	err      error
 	ended    bool
+
+	// Progress of Step.
+	started bool
+	db      int    // database being written
+	inDB    bool   // its SELECTDB is written
+	cursor  uint64 // Scan cursor in it
+	crc     uint64
 }
 
 // Begin starts a snapshot of src. The caller holds src.Lock (or is the
@@ -123,20 +134,6 @@ func (s *Snapshot) appendEntry(b []byte, e *keyspace.KeyEntry) ([]byte, error) {
 	return s.enc.AppendKey(b, e.Key, &e.Val, idle, freq)
 }
 
-// crcWriter writes through, computing the checksum of what it wrote.
-type crcWriter struct {
-	w   io.Writer
-	crc uint64
-	n   int64
-}
-
-func (c *crcWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.crc = codec.CRC64(c.crc, p[:n])
-	c.n += int64(n)
-	return n, err
-}
-
 // WriteSnapshot writes a point-in-time RDB of src to w and returns the
 // number of bytes written. The point in time is the moment it first takes
 // the lock.
@@ -151,82 +148,123 @@ func WriteSnapshot(w io.Writer, src *Source) (int64, error) {
 // ends the snapshot.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	src := s.src
-	chunk := src.ChunkBytes
-	if chunk <= 0 {
-		chunk = 64 << 10
-	}
-	cw := &crcWriter{w: w}
-	ks := src.KS
+	var n int64
 	defer func() {
 		src.Lock.Lock()
 		s.Abort()
 		src.Lock.Unlock()
 	}()
-
-	buf := make([]byte, 0, chunk+4096)
-	if !s.commands {
-		buf = AppendHeader(buf, s.aux)
+	for {
+		src.Lock.Lock()
+		out, done, err := s.Step(nil)
+		src.Lock.Unlock()
+		if err != nil {
+			return n, err
+		}
+		k, err := w.Write(out)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			return n, nil
+		}
 	}
-	for i, d := range s.dicts {
+}
+
+// Step serialises the next part of the snapshot, at most about
+// src.ChunkBytes or src.HoldTime of work, appended to dst, and reports
+// whether the snapshot is complete (the last part included the RDB
+// trailer). The caller holds the lock. Whoever holds the lock can drive
+// the snapshot: a background goroutine through WriteTo, or the event loop
+// between batches of commands. After done or an error, call Abort (WriteTo
+// does).
+func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
+	src := s.src
+	chunk := src.ChunkBytes
+	if chunk <= 0 {
+		chunk = 32 << 10
+	}
+	hold := src.HoldTime
+	if hold <= 0 {
+		hold = 100 * time.Microsecond
+	}
+	buf := dst
+	start0 := len(buf)
+	if !s.started {
+		s.started = true
+		if !s.commands {
+			buf = AppendHeader(buf, s.aux)
+		}
+	}
+	ks := src.KS
+	start := time.Now()
+	for s.db < len(s.dicts) && len(buf)-start0 < chunk {
+		i := s.db
 		if s.sizes[i][0] == 0 {
+			s.db++
 			continue
 		}
-		if s.commands {
-			buf = appendCommand(buf, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
-		} else {
-			buf = append(buf, OpSelectDB)
-			buf = appendLen(buf, uint64(i))
-			buf = append(buf, OpResizeDB)
-			buf = appendLen(buf, uint64(s.sizes[i][0]))
-			buf = appendLen(buf, uint64(s.sizes[i][1]))
+		if !s.inDB {
+			s.inDB = true
+			s.cursor = 0
+			if s.commands {
+				buf = appendCommand(buf, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
+			} else {
+				buf = append(buf, OpSelectDB)
+				buf = appendLen(buf, uint64(i))
+				buf = append(buf, OpResizeDB)
+				buf = appendLen(buf, uint64(s.sizes[i][0]))
+				buf = appendLen(buf, uint64(s.sizes[i][1]))
+			}
 		}
-		cursor := uint64(0)
-		for {
-			src.Lock.Lock()
-			for len(buf) < chunk {
-				cursor = d.Scan(cursor, func(e *keyspace.KeyEntry) {
-					if s.err == nil && ks.Claim(e) {
-						buf, s.err = s.appendEntry(buf, e)
-					}
-				})
-				if cursor == 0 {
-					break
+		d := s.dicts[i]
+		finished := false
+		for steps := 0; len(buf)-start0 < chunk; steps++ {
+			if steps%8 == 7 && time.Since(start) > hold {
+				break
+			}
+			s.cursor = d.Scan(s.cursor, func(e *keyspace.KeyEntry) {
+				if s.err == nil && ks.Claim(e) {
+					buf, s.err = s.appendEntry(buf, e)
 				}
-			}
-			buf = append(buf, s.pending[i]...)
-			s.pending[i] = s.pending[i][:0]
-			err := s.err
-			src.Lock.Unlock()
-			if err != nil {
-				return cw.n, err
-			}
-			if _, err := cw.Write(buf); err != nil {
-				return cw.n, err
-			}
-			buf = buf[:0]
-			if cursor == 0 {
+			})
+			if s.cursor == 0 {
+				finished = true
 				break
 			}
 		}
-		// Every key of this database is written or was created after the
-		// start: nothing more can be captured for it.
+		buf = append(buf, s.pending[i]...)
+		s.pending[i] = s.pending[i][:0]
+		if s.err != nil {
+			return buf, false, s.err
+		}
+		if !finished {
+			break // budget spent
+		}
+		// Every key of this database is written or was created after
+		// the start: nothing more can be captured for it.
 		s.pending[i] = nil
+		s.inDB = false
+		s.db++
+		if time.Since(start) > hold {
+			break
+		}
 	}
-	if s.commands {
-		return cw.n, nil
+	s.crc = codec.CRC64(s.crc, buf[start0:])
+	if s.db < len(s.dicts) {
+		return buf, false, nil
 	}
-	buf = append(buf, OpEOF)
-	if _, err := cw.Write(buf); err != nil {
-		return cw.n, err
+	if !s.commands {
+		buf = append(buf, OpEOF)
+		s.crc = codec.CRC64(s.crc, buf[len(buf)-1:])
+		var sum uint64
+		if src.Checksum {
+			sum = s.crc
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, sum)
 	}
-	var sum [8]byte
-	if src.Checksum {
-		binary.LittleEndian.PutUint64(sum[:], cw.crc)
-	}
-	if _, err := cw.Write(sum[:]); err != nil {
-		return cw.n, err
-	}
-	return cw.n, nil
+	return buf, true, nil
 }
 
 // AppendHeader appends the magic, version and aux fields.

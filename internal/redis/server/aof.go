@@ -144,20 +144,29 @@ func (p *persistence) startRewrite() error {
 		s.log.Warningf("Can't rewrite append only file in background: %v", err)
 		return err
 	}
-	snap := rdb.Begin(p.source(&s.eng.Mu), !rw.RDB())
+	snap := rdb.Begin(p.source(rdb.NoLock), !rw.RDB())
 	p.rewriteRunning = true
 	p.rewriteStart = time.Now()
 	p.childDone = make(chan struct{})
 	s.log.Noticef("Background append only file rewriting started")
-	go func() {
-		_, err := snap.WriteTo(rw.Base())
+	s.startSnapJob(snap, func(chunks <-chan snapChunk, recycle func([]byte)) error {
+		var err error
+		for c := range chunks {
+			if err == nil && c.err != nil {
+				err = c.err
+			}
+			if err == nil {
+				_, err = rw.Base().Write(c.b)
+			}
+			recycle(c.b)
+		}
 		if err == nil {
 			err = rw.Commit()
 		} else {
 			_ = rw.Abort()
 		}
-		s.eng.Mu.Lock()
-		defer s.eng.Mu.Unlock()
+		return err
+	}, func(err error) {
 		p.rewriteRunning = false
 		close(p.childDone)
 		if err != nil {
@@ -166,7 +175,7 @@ func (p *persistence) startRewrite() error {
 		}
 		s.log.Noticef("Background AOF rewrite terminated with success")
 		s.log.Noticef("Background AOF rewrite finished successfully")
-	}()
+	})
 	return nil
 }
 

@@ -149,6 +149,9 @@ func (l *eventLoop) run() {
 		// Writes reach the AOF before their replies reach clients.
 		l.s.persist.flushAOF()
 		l.drain()
+		// Then one bounded step of a background snapshot, if one runs:
+		// after the replies, so that they do not wait for it.
+		l.s.stepSnapJob(false)
 		if l.s.closing.Load() && l.shutdownStep() {
 			l.inBatch = false
 			e.Mu.Unlock()
@@ -486,6 +489,12 @@ func (l *eventLoop) fireTimers(now time.Time) {
 // nextTimeout is epoll_wait's timeout in milliseconds: the next block
 // deadline or the end of a pause holding clients, -1 for none.
 func (l *eventLoop) nextTimeout() int {
+	if job := l.s.job; job != nil && !job.ended {
+		if len(job.out) < cap(job.out) {
+			return 0 // more snapshot steps to run
+		}
+		return 1 // the writer is behind: look again shortly
+	}
 	var next time.Time
 	if len(l.timers) > 0 {
 		next = l.timers[0].timerAt

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,9 @@ func (p *persistence) source(lock sync.Locker) *rdb.Source {
 		Compress:            s.cfg.RDBCompression,
 		ListMaxListpackSize: s.cfg.ListMaxListpackSize,
 		Checksum:            s.cfg.RDBChecksum,
+		// A step of a background snapshot delays the clients whose
+		// requests arrive meanwhile: keep it short.
+		HoldTime: 25 * time.Microsecond,
 		Access: func() (bool, bool) {
 			pol := s.eng.Cfg.Policy
 			lfu := pol == keyspace.AllKeysLFU || pol == keyspace.VolatileLFU
@@ -95,10 +99,18 @@ func (p *persistence) source(lock sync.Locker) *rdb.Source {
 	}
 }
 
-// writeFile saves a snapshot to path durably: a temporary file in the same
+// writeFile saves a snapshot to path durably, holding lock between steps.
+func (p *persistence) writeFile(path string, lock sync.Locker) error {
+	return writeDurably(path, func(w io.Writer) error {
+		_, err := rdb.WriteSnapshot(w, p.source(lock))
+		return err
+	})
+}
+
+// writeDurably writes a file through fill: a temporary file in the same
 // directory, fsync, rename, fsync of the directory. A crash at any point
 // leaves the previous file intact.
-func (p *persistence) writeFile(path string, lock sync.Locker) error {
+func writeDurably(path string, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -108,17 +120,17 @@ func (p *persistence) writeFile(path string, lock sync.Locker) error {
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(tmp)
-		return err
+		return fmt.Errorf("Write error saving DB on disk: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	if _, err := rdb.WriteSnapshot(bw, p.source(lock)); err != nil {
-		return fail(fmt.Errorf("Write error saving DB on disk: %w", err))
+	if err := fill(bw); err != nil {
+		return fail(err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fail(fmt.Errorf("Write error saving DB on disk: %w", err))
+		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
-		return fail(fmt.Errorf("Write error saving DB on disk: %w", err))
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
@@ -170,10 +182,21 @@ func (p *persistence) startBgsave() {
 	p.childDone = make(chan struct{})
 	path := p.rdbPath()
 	s.log.Noticef("Background saving started")
-	go func() {
-		err := p.writeFile(path, &s.eng.Mu)
-		s.eng.Mu.Lock()
-		defer s.eng.Mu.Unlock()
+	snap := rdb.Begin(p.source(rdb.NoLock), false)
+	s.startSnapJob(snap, func(chunks <-chan snapChunk, recycle func([]byte)) error {
+		return writeDurably(path, func(w io.Writer) error {
+			for c := range chunks {
+				if c.err != nil {
+					return c.err
+				}
+				if _, err := w.Write(c.b); err != nil {
+					return err
+				}
+				recycle(c.b)
+			}
+			return nil
+		})
+	}, func(err error) {
 		p.bgsaveRunning = false
 		p.lastBgsaveSecs = int64(time.Since(p.bgsaveStart).Seconds())
 		close(p.childDone)
@@ -189,12 +212,13 @@ func (p *persistence) startBgsave() {
 		s.eng.Dirty -= p.dirtyAtBgsave
 		s.log.Noticef("DB saved on disk")
 		s.log.Noticef("Background saving terminated with success")
-	}()
+	})
 }
 
 // waitChild waits for a running background save or rewrite to end. The
 // caller holds the engine lock, which is released meanwhile.
 func (p *persistence) waitChild() {
+	p.s.finishSnapJob()
 	for p.bgsaveRunning || p.rewriteRunning {
 		done := p.childDone
 		p.s.eng.Mu.Unlock()

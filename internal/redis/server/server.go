@@ -93,6 +93,7 @@ type Server struct {
 	activeExpire atomic.Bool
 	paused       pauseState
 	persist      *persistence
+	job          *snapJob // the background snapshot, guarded by the engine lock
 	// extraProps receive every write besides the AOF (replication).
 	extraProps []command.Propagator
 

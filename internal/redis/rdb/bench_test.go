@@ -1,0 +1,37 @@
+package rdb_test
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/replikube/replikube/internal/redis/rdb"
+)
+
+// BenchmarkSnapshot serialises 100k mixed keys (as bench-persistence).
+func BenchmarkSnapshot(b *testing.B) {
+	en := newEnv(&testing.T{})
+	val := strings.Repeat("v", 100)
+	for i := 0; i < 100_000; i++ {
+		k := "key:" + strconv.Itoa(i)
+		switch i % 10 {
+		case 0:
+			en.do("rpush", k, "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10")
+		case 1:
+			en.do("hset", k, "f1", "v1", "f2", "v2", "f3", "v3", "f4", "v4", "f5", "v5")
+		case 2:
+			en.do("sadd", k, "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10")
+		case 3:
+			en.do("zadd", k, "1", "m1", "2.5", "m2", "3", "m3")
+		default:
+			en.do("set", k, val)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := rdb.WriteSnapshot(io.Discard, source(en)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
