@@ -31,6 +31,19 @@ func startServer(t *testing.T, mutate func(*Config)) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
+	// Serve starts the event loop asynchronously: wait for it, since
+	// AddConn refuses connections until it runs.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		running := s.loop != nil
+		s.mu.Unlock()
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("event loop did not start")
+		}
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
