@@ -34,6 +34,14 @@ func newCfgEnv(t *testing.T, cfg *Config) *cfgEnv {
 		t.Fatal(err)
 	}
 	s.eng.Table.Add(s.configCommand())
+	// CONFIG SET bind/port binds listeners: close them at the end.
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, ln := range s.listeners {
+			ln.close()
+		}
+	})
 	return &cfgEnv{t: t, s: s, c: s.eng.NewClient()}
 }
 
@@ -327,7 +335,10 @@ func TestConfigGet(t *testing.T) {
 }
 
 func TestConfigSet(t *testing.T) {
-	e := newCfgEnv(t, nil)
+	// A free port, since the test binds it (6379 may be taken).
+	cfg := DefaultConfig()
+	cfg.Port = freePort(t)
+	e := newCfgEnv(t, cfg)
 	const failed = "(error) ERR CONFIG SET failed (possibly related to argument '"
 	tests := []struct {
 		args []string

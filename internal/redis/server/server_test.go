@@ -31,6 +31,16 @@ func startServer(t *testing.T, mutate func(*Config)) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; err != ErrServerClosed {
+			t.Errorf("serve returned %v", err)
+		}
+	})
 	// Serve starts the event loop asynchronously: wait for it, since
 	// AddConn refuses connections until it runs.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
@@ -44,16 +54,6 @@ func startServer(t *testing.T, mutate func(*Config)) *Server {
 			t.Fatal("event loop did not start")
 		}
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; err != ErrServerClosed {
-			t.Errorf("serve returned %v", err)
-		}
-	})
 	return s
 }
 
