@@ -1,19 +1,34 @@
 package rdb_test
 
 import (
+	"bufio"
+	"bytes"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb"
 )
 
 // BenchmarkSnapshot serialises 100k mixed keys (as bench-persistence).
 func BenchmarkSnapshot(b *testing.B) {
+	en := fillMixed(100_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := rdb.WriteSnapshot(io.Discard, source(en)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// fillMixed holds n keys: 60% strings of 100 bytes, 10% each of small
+// lists, hashes, sets and sorted sets.
+func fillMixed(n int) *env {
 	en := newEnv(&testing.T{})
 	val := strings.Repeat("v", 100)
-	for i := 0; i < 100_000; i++ {
+	for i := 0; i < n; i++ {
 		k := "key:" + strconv.Itoa(i)
 		switch i % 10 {
 		case 0:
@@ -28,9 +43,21 @@ func BenchmarkSnapshot(b *testing.B) {
 			en.do("set", k, val)
 		}
 	}
+	return en
+}
+
+// BenchmarkLoad loads the RDB of the same 100k mixed keys.
+func BenchmarkLoad(b *testing.B) {
+	en := fillMixed(100_000)
+	var buf bytes.Buffer
+	if _, err := rdb.WriteSnapshot(&buf, source(en)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := rdb.WriteSnapshot(io.Discard, source(en)); err != nil {
+		ks := keyspace.New(16, func() int64 { return 1_700_000_000_000 })
+		if _, err := rdb.Load(bufio.NewReader(bytes.NewReader(buf.Bytes())), ks, rdb.LoadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
