@@ -61,7 +61,13 @@ type Reader struct {
 	args   [][]byte
 	// Inline reports whether the last request came as an inline command.
 	Inline bool
+	last   []byte
 }
+
+// Last returns the raw bytes of the request Next returned last (a
+// replica counts and forwards its master's stream byte for byte). Valid
+// until the next Fill or Feed.
+func (r *Reader) Last() []byte { return r.last }
 
 // NewReader returns a Reader reading from rd with a 16 KiB initial buffer.
 func NewReader(rd io.Reader, lim Limits) *Reader {
@@ -149,6 +155,7 @@ func (r *Reader) Next() (args [][]byte, ok bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
+		r.last = r.buf[r.r : r.r+n]
 		r.r += n
 		if len(args) == 0 {
 			continue

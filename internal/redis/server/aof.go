@@ -183,7 +183,7 @@ func (p *persistence) cmdBgrewriteaof(c *command.Client, args [][]byte) {
 	switch {
 	case p.rewriteRunning:
 		c.Error("ERR Background append only file rewriting already in progress")
-	case p.bgsaveRunning:
+	case p.bgsaveRunning || p.s.repl.syncRunning:
 		p.rewriteScheduled = true
 		c.W.Simple("Background append only file rewriting scheduled")
 	case p.aofw == nil:
@@ -202,7 +202,7 @@ func (p *persistence) cmdBgrewriteaof(c *command.Client, args [][]byte) {
 // aofCron starts scheduled and automatic rewrites. The caller holds the
 // engine lock.
 func (p *persistence) aofCron() {
-	if p.aofw == nil || p.rewriteRunning || p.bgsaveRunning {
+	if p.aofw == nil || p.rewriteRunning || p.bgsaveRunning || p.s.repl.syncRunning {
 		return
 	}
 	if p.rewriteScheduled {

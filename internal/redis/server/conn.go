@@ -37,6 +37,12 @@ type conn struct {
 	resume    bool // unblocked or unpaused: run the buffered requests
 	paused    bool // queued in l.paused
 	closed    bool
+
+	// What a replica said in REPLCONF before PSYNC.
+	replPort   int
+	replIP     string
+	capaEOF    bool
+	capaPSYNC2 bool
 }
 
 // fdReader reads a non-blocking socket for resp.Reader.Fill: EAGAIN comes

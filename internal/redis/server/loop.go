@@ -312,6 +312,15 @@ func (l *eventLoop) process(cn *conn) {
 				return
 			}
 		}
+		if c.Flags&command.FlagMaster != 0 {
+			// Our master's stream: applied without replies, then counted
+			// and forwarded.
+			mark := len(c.W.Buf)
+			e.Dispatch(c, args)
+			c.W.Buf = c.W.Buf[:mark]
+			s.repl.masterApplied(cn.rd.Last())
+			continue
+		}
 		e.Dispatch(c, args)
 		if c.Blocked() {
 			if dl := c.BlockDeadline(); !dl.IsZero() {
@@ -461,6 +470,9 @@ func (l *eventLoop) closeConn(cn *conn) {
 		return
 	}
 	cn.closed = true
+	if cn.cl.Flags&(command.FlagReplica|command.FlagMaster) != 0 {
+		l.s.repl.connClosed(cn)
+	}
 	l.clearTimer(cn)
 	l.e.RemoveClient(cn.cl)
 	delete(l.conns, cn.fd)

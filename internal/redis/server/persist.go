@@ -254,7 +254,7 @@ func (p *persistence) cmdBgsave(c *command.Client, args [][]byte) {
 		c.Error("ERR Background save already in progress")
 		return
 	}
-	if p.rewriteRunning || c.InMulti() {
+	if p.rewriteRunning || p.s.repl.syncRunning || c.InMulti() {
 		if schedule || c.InMulti() {
 			p.bgsaveScheduled = true
 			c.W.Simple("Background saving scheduled")
@@ -271,7 +271,7 @@ func (p *persistence) cmdBgsave(c *command.Client, args [][]byte) {
 // scheduled saves.
 func (p *persistence) cron(now time.Time) {
 	p.flushAOF()
-	if p.bgsaveRunning || p.rewriteRunning || p.loading {
+	if p.bgsaveRunning || p.rewriteRunning || p.loading || p.s.repl.syncRunning {
 		return
 	}
 	if p.bgsaveScheduled {

@@ -94,6 +94,7 @@ type Server struct {
 	paused       pauseState
 	persist      *persistence
 	job          *snapJob // the background snapshot, guarded by the engine lock
+	repl         *replState
 	// extraProps receive every write besides the AOF (replication).
 	extraProps []command.Propagator
 
@@ -141,9 +142,11 @@ func New(cfg *Config, log *Logger) (*Server, error) {
 	eng.Role = func() string { return "master" }
 	s.registerCommands()
 	s.initPersistence()
+	s.initReplication()
 	if err := s.applyConfig(nil); err != nil {
 		return nil, err
 	}
+	s.repl.startReplication()
 	return s, nil
 }
 
@@ -371,7 +374,12 @@ func (s *Server) cron() {
 		}
 		s.eng.Mu.Lock()
 		s.sampleOps(hz)
-		s.persist.cron(time.Now())
+		now := time.Now()
+		s.persist.cron(now)
+		if now.Sub(s.repl.lastCron) >= time.Second {
+			s.repl.lastCron = now
+			s.repl.cron(now)
+		}
 		if s.activeExpire.Load() {
 			// Redis's slow cycle uses at most 25% of the cron period.
 			budget := time.Second / time.Duration(hz) / 4
