@@ -263,10 +263,8 @@ func (r *replState) promote() {
 
 // dropMasterLink closes the connection to the master, if any.
 func (r *replState) dropMasterLink() {
-	if r.masterConn != nil {
-		cn := r.masterConn
-		r.master, r.masterConn = nil, nil
-		cn.l.closeConn(cn)
+	if cn := r.masterConn; cn != nil {
+		cn.l.closeConn(cn) // connClosed updates the link state
 	}
 }
 

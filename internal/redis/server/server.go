@@ -190,6 +190,9 @@ func (s *Server) applyConfig(old *Config) error {
 	if lvl, ok := ParseLevel(c.LogLevel); ok {
 		s.log.SetLevel(lvl)
 	}
+	if bl := s.repl.backlog; bl != nil && int64(bl.Size()) != c.ReplBacklogSize {
+		bl.Resize(int(c.ReplBacklogSize))
+	}
 	if err := s.persist.applyAOFConfig(old); err != nil {
 		return err
 	}
