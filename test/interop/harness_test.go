@@ -91,9 +91,10 @@ func startOurs(t testing.TB, mutate func(*server.Config)) (string, *server.Serve
 	return s.Addrs()[0].String(), s
 }
 
-// waitReachable waits until addr answers PING with PONG: redis-server
-// accepts connections while it loads its files and answers -LOADING (or,
-// for DEBUG DIGEST, a digest of what it has loaded so far) meanwhile.
+// waitReachable waits until addr answers PING with anything but -LOADING:
+// redis-server accepts connections while it loads its files and answers
+// -LOADING (or, for DEBUG DIGEST, a digest of what it has loaded so far)
+// meanwhile. (A stale replica answers -MASTERDOWN: it is up.)
 func waitReachable(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -117,7 +118,7 @@ func pingPong(addr string) bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return err == nil && !strings.HasPrefix(line, "-LOADING")
 }
 
 // rawConn speaks RESP and returns replies as raw bytes.

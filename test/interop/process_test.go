@@ -59,14 +59,19 @@ type proc struct {
 // extra directives; it is killed when the test ends.
 func startProc(t *testing.T, dir string, extra ...string) *proc {
 	t.Helper()
-	port := freePort(t)
-	args := append([]string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+	return startProcOnPort(t, dir, strconv.Itoa(freePort(t)), extra...)
+}
+
+// startProcOnPort is startProc on a given port (a restart in place).
+func startProcOnPort(t *testing.T, dir, port string, extra ...string) *proc {
+	t.Helper()
+	args := append([]string{"server", "--port", port, "--bind", "127.0.0.1", "--dir", dir,
 		"--daemonize", "no", "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "replikube.log")}, extra...)
 	cmd := exec.Command(ourBinary(t), args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", port), dir: dir, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -115,6 +120,12 @@ func (p *proc) wait(t *testing.T) int {
 func (p *proc) log(t *testing.T) string {
 	b, _ := os.ReadFile(filepath.Join(p.dir, "replikube.log"))
 	return string(b)
+}
+
+// waitLog waits until the server's log contains s.
+func (p *proc) waitLog(t *testing.T, s string) {
+	t.Helper()
+	eventually(t, 20*time.Second, "log line "+strconv.Quote(s), func() bool { return strings.Contains(p.log(t), s) })
 }
 
 func infoInt(t *testing.T, c *redis.Client, field string) int64 {

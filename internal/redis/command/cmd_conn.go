@@ -3,7 +3,7 @@ package command
 func init() {
 	register(func(e *Engine) {
 		e.Table.Add(
-			&Command{Name: "ping", Arity: -1, Flags: Fast | Stale | Loading, Group: "connection", Since: "1.0.0", Handler: cmdPing},
+			&Command{Name: "ping", Arity: -1, Flags: Fast, Group: "connection", Since: "1.0.0", Handler: cmdPing},
 			&Command{Name: "echo", Arity: 2, Flags: Fast | Stale | Loading, Group: "connection", Since: "1.0.0", Handler: cmdEcho},
 			&Command{Name: "select", Arity: 2, Flags: Loading | Stale | Fast, Group: "connection", Since: "1.0.0", Handler: cmdSelect},
 			&Command{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | SkipMonitor | SkipSlowlog | AllowBusy, Group: "connection", Since: "1.0.0", Handler: cmdAuth},

@@ -314,9 +314,12 @@ func (l *eventLoop) process(cn *conn) {
 		}
 		if c.Flags&command.FlagMaster != 0 {
 			// Our master's stream: applied without replies, then counted
-			// and forwarded.
+			// and forwarded. Keys are never expired for the master (it
+			// sends DEL when they expire there), as in Redis.
 			mark := len(c.W.Buf)
+			s.ks.IgnoreExpiry = true
 			e.Dispatch(c, args)
+			s.ks.IgnoreExpiry = false
 			c.W.Buf = c.W.Buf[:mark]
 			s.repl.masterApplied(cn.rd.Last())
 			continue

@@ -83,6 +83,7 @@ type replState struct {
 	scratch []byte
 
 	replicas     []*replica
+	waiters      []waiter  // clients in WAIT
 	noReplicas   time.Time // since when no replica is attached (repl-backlog-ttl)
 	lastPing     time.Time
 	syncRunning  bool // a snapshot for replicas is being produced
@@ -134,6 +135,7 @@ func (s *Server) initReplication() {
 		&command.Command{Name: "role", Arity: 1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast, Group: "server", Since: "2.8.12", Handler: r.cmdRole},
 		&command.Command{Name: "replconf", Arity: -1, Flags: f | command.Loading | command.Stale | command.AllowBusy, Group: "server", Since: "3.0.0", Handler: r.cmdReplconf},
 		&command.Command{Name: "psync", Arity: -3, Flags: f | command.NoMulti | command.NoAsyncLoading, Group: "server", Since: "2.8.0", Handler: r.cmdPSync},
+		&command.Command{Name: "wait", Arity: 3, Flags: command.NoScript, Group: "generic", Since: "3.0.0", Handler: r.cmdWait},
 		&command.Command{Name: "sync", Arity: 1, Flags: f | command.NoMulti | command.NoAsyncLoading, Group: "server", Since: "1.0.0", Handler: r.cmdSync},
 	)
 }

@@ -96,6 +96,9 @@ func (r *replState) cmdReplconf(c *command.Client, args [][]byte) {
 				rp.ackOffset = off
 			}
 			rp.ackTime = time.Now()
+			if len(r.waiters) > 0 {
+				r.serveWaiters()
+			}
 			if rp.waitFirstAck {
 				// Diskless: the replica has loaded the snapshot; the
 				// stream can start.
@@ -451,4 +454,80 @@ func (r *replState) overLimit(rp *replica, lim OutputLimit, size int64, now time
 	}
 	rp.softSince = time.Time{}
 	return false
+}
+
+// waiter is a client blocked in WAIT.
+type waiter struct {
+	c      *command.Client
+	offset int64
+	num    int
+}
+
+// acked counts replicas that acknowledged offset.
+func (r *replState) acked(offset int64) int {
+	n := 0
+	for _, rp := range r.replicas {
+		if rp.state == replOnline && rp.ackOffset >= offset {
+			n++
+		}
+	}
+	return n
+}
+
+// cmdWait is WAIT numreplicas timeout: block until numreplicas replicas
+// acknowledged every write made so far, or timeout milliseconds (0:
+// forever), and reply how many did.
+func (r *replState) cmdWait(c *command.Client, args [][]byte) {
+	if r.masterHost != "" {
+		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
+	num, err := strconv.ParseInt(string(args[1]), 10, 64)
+	if err != nil {
+		c.Error(command.ErrNotInteger)
+		return
+	}
+	ms, err := strconv.ParseInt(string(args[2]), 10, 64)
+	if err != nil {
+		c.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.Error("ERR timeout is negative")
+		return
+	}
+	offset := r.offset
+	n := r.acked(offset)
+	if int64(n) >= num || c.InMulti() || !c.CanBlock() {
+		c.W.Int(int64(n))
+		return
+	}
+	r.waiters = append(r.waiters, waiter{c: c, offset: offset, num: int(num)})
+	c.Block(nil, time.Duration(ms)*time.Millisecond, func(c *command.Client) {
+		r.dropWaiter(c)
+		c.W.Int(int64(r.acked(offset)))
+	})
+	// Ask the replicas for their offsets now rather than within a second.
+	r.feed(-1, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")})
+}
+
+func (r *replState) dropWaiter(c *command.Client) {
+	for i, w := range r.waiters {
+		if w.c == c {
+			r.waiters = append(r.waiters[:i], r.waiters[i+1:]...)
+			return
+		}
+	}
+}
+
+// serveWaiters replies to the WAITs an ACK satisfied.
+func (r *replState) serveWaiters() {
+	for _, w := range append([]waiter(nil), r.waiters...) {
+		switch {
+		case !w.c.Blocked():
+			r.dropWaiter(w.c) // disconnected or unblocked otherwise
+		case r.acked(w.offset) >= w.num:
+			r.s.eng.Unblock(w.c, false)
+		}
+	}
 }
