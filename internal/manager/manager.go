@@ -28,10 +28,11 @@ import (
 )
 
 // DefaultImage runs in the pods of groups that leave spec.image empty,
-// unless --redis-image says otherwise. Until replikube server replicates
-// (the replication issue), the default is upstream Redis 7.0; then it
-// becomes the operator's own image so that both move together.
-var DefaultImage = "redis:7.0.15"
+// unless --redis-image says otherwise: the operator's own image (the name
+// config/manager deploys), whose `replikube server` is the data plane, so
+// that operator and data plane move together. An upstream image
+// (redis:7.0.15) in spec.image or --redis-image runs redis-server instead.
+var DefaultImage = "replikube:latest"
 
 // leaderElectionID names the Lease that replicas of the operator compete
 // for.

@@ -64,11 +64,16 @@ func start(t *testing.T) *env {
 
 	began := time.Now()
 	// E2E_RUN_DIR keeps the run directory (logs, volumes) for a look.
+	// Images named replikube run the replikube binary built for the test.
+	bin := filepath.Join(t.TempDir(), "replikube")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/replikube/replikube").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 	c, err := cluster.Start(ctx, cluster.Options{
 		Assets:   assets(t),
 		CRDDirs:  []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		RunDir:   os.Getenv("E2E_RUN_DIR"),
-		Binaries: cluster.Binaries{RedisServer: "redis-server"},
+		Binaries: cluster.Binaries{RedisServer: "redis-server", Replikube: bin},
 		Log:      testr.NewWithOptions(t, testr.Options{Verbosity: 0}),
 	})
 	if err != nil {
@@ -350,6 +355,33 @@ func TestReplicationGroupRedisServer(t *testing.T) {
 			rg := &v1alpha1.ReplicationGroup{
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cache"},
 				Spec: v1alpha1.ReplicationGroupSpec{Replicas: 3, Image: "redis:7.0.15",
+					Replication: v1alpha1.ReplicationSpec{Diskless: &tt.diskless}},
+			}
+			e.exercise(rg)
+		})
+	}
+}
+
+// TestReplicationGroupReplikube runs the same scenarios with our own data
+// plane, `replikube server`, in the pods.
+func TestReplicationGroupReplikube(t *testing.T) {
+	e := start(t)
+	for _, tt := range []struct {
+		name     string
+		diskless bool
+	}{
+		{"diskless", true},
+		{"disk-based", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := e.with(t)
+			ns := "e2e-replikube-" + tt.name
+			if err := e.k8s.Create(e.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+				t.Fatal(err)
+			}
+			rg := &v1alpha1.ReplicationGroup{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cache"},
+				Spec: v1alpha1.ReplicationGroupSpec{Replicas: 3, Image: "ghcr.io/replikube/replikube:e2e",
 					Replication: v1alpha1.ReplicationSpec{Diskless: &tt.diskless}},
 			}
 			e.exercise(rg)
