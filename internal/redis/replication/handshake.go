@@ -28,6 +28,9 @@ type Handshake struct {
 	// processed from it; ReplID "" asks for a full resync (PSYNC ? -1).
 	ReplID string
 	Offset int64
+	// Failover adds FAILOVER to PSYNC: a master handing over to this
+	// replica (FAILOVER command) asks it to become the master first.
+	Failover bool
 	// Log receives the non-fatal refusals Redis logs (REPLCONF errors).
 	Log func(format string, args ...any)
 }
@@ -95,7 +98,11 @@ func (h *Handshake) Run(w io.Writer, r *bufio.Reader) (PSyncReply, error) {
 	if h.ReplID != "" {
 		id, off = h.ReplID, strconv.FormatInt(h.Offset+1, 10)
 	}
-	if line, err = send("PSYNC", id, off); err != nil {
+	psync := []string{"PSYNC", id, off}
+	if h.Failover {
+		psync = append(psync, "FAILOVER")
+	}
+	if line, err = send(psync...); err != nil {
 		return PSyncReply{}, fmt.Errorf("psync: %w", err)
 	}
 	// A master waiting to start a snapshot sends newlines meanwhile.

@@ -303,7 +303,7 @@ func (l *eventLoop) process(cn *conn) {
 				return
 			}
 		}
-		if s.paused.active {
+		if s.pausing() {
 			cmd, _ := e.Lookup(args)
 			if s.pausedFor(c, cmd) {
 				cn.held = command.CloneArgs(args)
@@ -368,18 +368,18 @@ func (l *eventLoop) drain() {
 	}
 }
 
-// releasePaused resumes the clients stopped by CLIENT PAUSE once it ends.
+// releasePaused resumes the clients held by a pause once it ends; when a
+// CLIENT PAUSE ends during a failover, the writes among them are held
+// again.
 func (l *eventLoop) releasePaused() {
-	if len(l.paused) == 0 {
-		return
-	}
 	p := &l.s.paused
-	if p.active && time.Now().Before(p.until) {
-		return
-	}
-	if p.active {
+	if p.active && !time.Now().Before(p.until) {
 		l.s.unpause()
 	}
+	if len(l.paused) == 0 || p.active || (p.failover && !p.ended) {
+		return
+	}
+	p.ended = false
 	for i, cn := range l.paused {
 		l.paused[i] = nil
 		cn.paused = false

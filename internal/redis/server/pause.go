@@ -6,13 +6,17 @@ import (
 	"github.com/replikube/replikube/internal/redis/command"
 )
 
-// pauseState implements CLIENT PAUSE / UNPAUSE. Guarded by the engine lock.
-// A paused request is not waited for: the event loop keeps it aside with
-// its client and runs it when the pause ends (at until, or on UNPAUSE).
+// pauseState implements CLIENT PAUSE / UNPAUSE and the write pause of
+// FAILOVER. Guarded by the engine lock. A paused request is not waited
+// for: the event loop keeps it aside with its client and runs it when the
+// pause ends (at until, on UNPAUSE, or when the failover ends); a request
+// still paused for another reason is then held again.
 type pauseState struct {
-	active bool
-	until  time.Time
-	write  bool // WRITE mode: only write commands wait
+	active   bool // CLIENT PAUSE
+	until    time.Time
+	write    bool // WRITE mode: only write commands wait
+	failover bool // FAILOVER: writes wait until it ends or aborts
+	ended    bool // a CLIENT PAUSE ended: the loop re-runs what it held
 }
 
 // pause starts or extends a pause.
@@ -33,26 +37,40 @@ func (s *Server) pause(d time.Duration, writeOnly bool) {
 	s.ks.Paused = true
 }
 
-// unpause ends any pause; the loop then resumes the clients it held.
+// unpause ends the CLIENT PAUSE (a failover's pause stays); the loop then
+// resumes the clients it held.
 func (s *Server) unpause() {
-	s.paused = pauseState{}
-	s.ks.Paused = false
+	p := &s.paused
+	p.active, p.until, p.write = false, time.Time{}, false
+	p.ended = true
+	s.ks.Paused = p.failover
 }
 
-// pausedFor reports whether a command must wait because of CLIENT PAUSE.
+// pauseWrites starts or ends FAILOVER's write pause.
+func (s *Server) pauseWrites(on bool) {
+	s.paused.failover = on
+	s.ks.Paused = on || s.paused.active
+}
+
+// pausing reports whether any pause may hold requests.
+func (s *Server) pausing() bool {
+	return s.paused.active || s.paused.failover
+}
+
+// pausedFor reports whether a command must wait because of CLIENT PAUSE or
+// a failover.
 func (s *Server) pausedFor(c *command.Client, cmd *command.Command) bool {
 	p := &s.paused
-	if !p.active {
-		return false
-	}
-	if !time.Now().Before(p.until) {
+	if p.active && !time.Now().Before(p.until) {
 		s.unpause()
+	}
+	if !p.active && !p.failover {
 		return false
 	}
 	if c.Flags&(command.FlagMaster|command.FlagReplica) != 0 {
 		return false
 	}
-	if !p.write {
+	if p.active && !p.write {
 		return true
 	}
 	if cmd == nil {

@@ -109,6 +109,8 @@ type replState struct {
 	ackPending  bool // the master asked REPLCONF GETACK in the current command
 	lastAckSent time.Time
 	lastCron    time.Time
+
+	fo failoverState // FAILOVER, on a master
 }
 
 func (s *Server) initReplication() {
@@ -128,6 +130,10 @@ func (s *Server) initReplication() {
 		}
 		return 'M'
 	}
+	if s.DebugHooks == nil {
+		s.DebugHooks = map[string]command.Handler{}
+	}
+	s.DebugHooks["change-repl-id"] = r.cmdDebugChangeReplID
 	f := command.Admin | command.NoScript
 	s.eng.Table.Add(
 		&command.Command{Name: "replicaof", Arity: 3, Flags: f | command.Stale | command.NoAsyncLoading, Group: "server", Since: "5.0.0", Handler: r.cmdReplicaOf},
@@ -136,8 +142,22 @@ func (s *Server) initReplication() {
 		&command.Command{Name: "replconf", Arity: -1, Flags: f | command.Loading | command.Stale | command.AllowBusy, Group: "server", Since: "3.0.0", Handler: r.cmdReplconf},
 		&command.Command{Name: "psync", Arity: -3, Flags: f | command.NoMulti | command.NoAsyncLoading, Group: "server", Since: "2.8.0", Handler: r.cmdPSync},
 		&command.Command{Name: "wait", Arity: 3, Flags: command.NoScript, Group: "generic", Since: "3.0.0", Handler: r.cmdWait},
+		&command.Command{Name: "failover", Arity: -1, Flags: command.Admin | command.NoScript | command.Stale, Group: "server", Since: "6.2.0", Handler: r.cmdFailover},
 		&command.Command{Name: "sync", Arity: 1, Flags: f | command.NoMulti | command.NoAsyncLoading, Group: "server", Since: "1.0.0", Handler: r.cmdSync},
 	)
+}
+
+// cmdDebugChangeReplID is DEBUG CHANGE-REPL-ID: a new ID and no
+// secondary one, so that no replica can continue with us.
+func (r *replState) cmdDebugChangeReplID(c *command.Client, args [][]byte) {
+	if len(args) != 2 {
+		debugUsage(c, args)
+		return
+	}
+	r.s.log.Warningf("Changing replication IDs after receiving DEBUG change-repl-id")
+	r.ids.ID = replication.NewReplID()
+	r.ids.Clear()
+	c.OK()
 }
 
 // startReplication applies the replicaof setting at start.
@@ -194,6 +214,10 @@ func (r *replState) goodReplicas() int {
 
 func (r *replState) cmdReplicaOf(c *command.Client, args [][]byte) {
 	host, port := string(args[1]), string(args[2])
+	if r.fo.state != failoverNone {
+		c.Error("ERR REPLICAOF not allowed while failing over.")
+		return
+	}
 	if strings.EqualFold(host, "no") && strings.EqualFold(port, "one") {
 		if r.masterHost != "" {
 			r.promote()
@@ -396,7 +420,7 @@ func (r *replState) info(b *strings.Builder) {
 		fmt.Fprintf(b, "slave%d:ip=%s,port=%s,state=%s,offset=%d,lag=%d\r\n", i, host, port,
 			replStateNames[rp.state], rp.ackOffset, int64(now.Sub(rp.ackTime).Seconds()))
 	}
-	kv(b, "master_failover_state", "no-failover")
+	kv(b, "master_failover_state", failoverStateNames[r.fo.state])
 	kv(b, "master_replid", r.ids.ID)
 	kv(b, "master_replid2", r.ids.ID2)
 	kv(b, "master_repl_offset", r.offset)
@@ -440,7 +464,9 @@ func (r *replState) cron(now time.Time) {
 			}
 		}
 	}
-	if r.masterHost == "" && len(r.replicas) > 0 && now.Sub(r.lastPing) >= time.Duration(s.cfg.ReplPingReplicaPeriod)*time.Second {
+	// No PING while a failover waits: the target must catch up with a
+	// still offset.
+	if r.masterHost == "" && r.fo.state == failoverNone && len(r.replicas) > 0 && now.Sub(r.lastPing) >= time.Duration(s.cfg.ReplPingReplicaPeriod)*time.Second {
 		r.lastPing = now
 		r.feed(-1, [][]byte{[]byte("PING")})
 	}
@@ -463,5 +489,6 @@ func (r *replState) cron(now time.Time) {
 		r.backlog = nil
 		s.log.Noticef("Replication backlog freed after %d seconds without connected replicas.", s.cfg.ReplBacklogTTL)
 	}
+	r.updateFailover(now)
 	r.maybeStartSync(now)
 }

@@ -99,6 +99,7 @@ func (r *replState) cmdReplconf(c *command.Client, args [][]byte) {
 			if len(r.waiters) > 0 {
 				r.serveWaiters()
 			}
+			r.updateFailover(rp.ackTime)
 			if rp.waitFirstAck {
 				// Diskless: the replica has loaded the snapshot; the
 				// stream can start.
@@ -132,6 +133,11 @@ func (r *replState) cmdPSync(c *command.Client, args [][]byte) {
 		c.Error(command.ErrNotInteger)
 		return
 	}
+	if len(args) > 3 && strings.EqualFold(string(args[3]), "failover") {
+		if c.Flags&command.FlagReplica != 0 || !r.psyncFailover(c, string(args[1])) {
+			return
+		}
+	}
 	r.startPSync(c, string(args[1]), off, true)
 }
 
@@ -144,6 +150,10 @@ func (r *replState) startPSync(c *command.Client, id string, off int64, psync bo
 	cn, ok := c.Extra.(*conn)
 	if !ok {
 		c.Error("ERR Replica can't interact with the keyspace")
+		return
+	}
+	if r.fo.state != failoverNone {
+		c.Error("NOMASTERLINK Can't SYNC while failing over")
 		return
 	}
 	if r.masterHost != "" && r.link != linkConnected {

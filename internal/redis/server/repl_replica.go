@@ -49,6 +49,7 @@ func (r *replState) connectMaster() {
 	if r.cached {
 		h.ReplID, h.Offset = r.ids.ID, r.offset
 	}
+	h.Failover = r.fo.state == failoverInProgress
 	l := &masterLink{r: r, gen: r.linkGen, addr: net.JoinHostPort(r.masterHost, strconv.Itoa(r.masterPort)),
 		timeout: time.Duration(s.cfg.ReplTimeout) * time.Second, hs: h,
 		dir: s.cfg.Path(".")}
@@ -103,6 +104,11 @@ func (l *masterLink) run() {
 		l.fail(err)
 		return
 	}
+	s.eng.Mu.Lock()
+	if l.gen == r.linkGen {
+		r.failoverPSync(true)
+	}
+	s.eng.Mu.Unlock()
 	var leftover []byte
 	if reply.Full {
 		s.log.Noticef("Full resync from master: %s:%d", reply.ReplID, reply.Offset)
@@ -169,6 +175,7 @@ func (l *masterLink) fail(err error) {
 	}
 	r.s.log.Warningf("%v", err)
 	r.link = linkConnect
+	r.failoverPSync(false)
 }
 
 // fullSync receives the snapshot into a temporary file, then, under the
