@@ -291,7 +291,13 @@ func (l *eventLoop) process(cn *conn) {
 				var pe *resp.ProtocolError
 				if errors.As(err, &pe) {
 					c.Error(pe.Msg)
-					s.log.Verbosef("Protocol error (%s) from client: addr=%s", pe.Msg, c.Addr)
+					if c.Flags&command.FlagMaster != 0 {
+						// As Redis: a broken stream from our master is
+						// worth a warning; the link is then redone.
+						s.log.Warningf("Protocol error (%s) from client: addr=%s (our master)", pe.Msg, c.Addr)
+					} else {
+						s.log.Verbosef("Protocol error (%s) from client: addr=%s", pe.Msg, c.Addr)
+					}
 					c.Flags |= command.FlagCloseAfterReply
 				} else {
 					s.log.Warningf("Closing client that reached max query buffer length: addr=%s", c.Addr)
