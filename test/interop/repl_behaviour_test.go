@@ -245,3 +245,30 @@ func TestReplicationReplicaAOF(t *testing.T) {
 		t.Fatal("the replica's AOF does not hold the synced dataset")
 	}
 }
+
+// TestReplicationDisklessLoad: repl-diskless-load swapdb and on-empty-db
+// load the snapshot straight from the socket, with either framing, from
+// replikube and from redis-server.
+func TestReplicationDisklessLoad(t *testing.T) {
+	for _, oursMaster := range []bool{true, false} {
+		for _, disklessSync := range []string{"yes", "no"} {
+			var master *redis.Client
+			if oursMaster {
+				_, master = startMaster(t, "--repl-diskless-sync", disklessSync)
+			} else {
+				master = client(t, startRedis(t, "--repl-diskless-sync", disklessSync, "--repl-diskless-sync-delay", "0"))
+			}
+			fillEveryType(t, master)
+			for _, mode := range []string{"swapdb", "on-empty-db"} {
+				p, replica := startReplica(t, master.Options().Addr, "--repl-diskless-load", mode)
+				waitSynced(t, master, replica)
+				if digest(t, master) != digest(t, replica) {
+					t.Fatalf("ours master %v, diskless sync %s, load %s: %s", oursMaster, disklessSync, mode, digestDiff(t, master, replica))
+				}
+				if log := p.log(t); !strings.Contains(log, "Swapping active DB with loaded DB") {
+					t.Fatalf("load %s did not load from the socket:\n%s", mode, log)
+				}
+			}
+		}
+	}
+}

@@ -17,7 +17,8 @@ import (
 
 // A master that sends a corrupt snapshot or a malformed stream: the
 // replica closes the link with a logged error, never serves a half-loaded
-// dataset, and tries again by itself.
+// dataset, and tries again by itself; loading through a file or straight
+// from the socket (repl-diskless-load).
 
 // fakeMaster answers a replica's handshake, then plays one script per
 // connection, in order; the last script serves every later connection.
@@ -149,6 +150,17 @@ func holdOpen(br *bufio.Reader) {
 }
 
 func TestReplicationMalformedInput(t *testing.T) {
+	for _, tc := range []struct {
+		mode, loadError string
+	}{
+		{"disabled", "Failed trying to load the MASTER synchronization DB from disk"},
+		{"swapdb", "Failed trying to load the MASTER synchronization DB from socket"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) { testMalformedInput(t, tc.mode, tc.loadError) })
+	}
+}
+
+func testMalformedInput(t *testing.T, mode, loadError string) {
 	ctx := context.Background()
 	// A real snapshot of 2000 keys, from redis-server.
 	src := client(t, startRedis(t))
@@ -193,7 +205,7 @@ func TestReplicationMalformedInput(t *testing.T) {
 			}
 		},
 	)
-	p := startProc(t, t.TempDir(), "--save", "", "--replicaof", "127.0.0.1 "+strconv.Itoa(m.port()))
+	p := startProc(t, t.TempDir(), "--save", "", "--replicaof", "127.0.0.1 "+strconv.Itoa(m.port()), "--repl-diskless-load", mode)
 	replica := client(t, p.addr)
 
 	// Sample the replica's key count all along: it is only ever 0 (no
@@ -226,7 +238,7 @@ func TestReplicationMalformedInput(t *testing.T) {
 	log := p.log(t)
 	for _, want := range []string{
 		"Protocol error",
-		"Failed trying to load the MASTER synchronization DB from disk",
+		loadError,
 		"I/O error trying to sync with MASTER",
 	} {
 		if !strings.Contains(log, want) {

@@ -178,6 +178,36 @@ func (ks *Keyspace) Swap(a, b int) {
 	da.avgTTL, db.avgTTL = db.avgTTL, da.avgTTL
 }
 
+// Aside returns an empty keyspace like ks, for a dataset loaded beside the
+// live one (a replica's diskless load) and later moved in with Adopt. Its
+// keys carry the current snapshot epoch, so that a snapshot running when
+// they are adopted treats them as created during it.
+func (ks *Keyspace) Aside() *Keyspace {
+	o := New(len(ks.DBs), ks.Clock)
+	o.LFU, o.LFULogFactor, o.LFUDecayTime = ks.LFU, ks.LFULogFactor, ks.LFUDecayTime
+	o.Replica, o.IgnoreExpiry = true, true
+	o.snapEpoch = ks.snapEpoch
+	return o
+}
+
+// Adopt replaces the contents of every database with other's, which is
+// left empty. A running snapshot keeps the dictionaries it started with,
+// as with FlushAll.
+func (ks *Keyspace) Adopt(other *Keyspace) {
+	ks.FlushAll()
+	other.Account()
+	for i, db := range ks.DBs {
+		if i >= len(other.DBs) {
+			break
+		}
+		o := other.DBs[i]
+		db.dict, db.expires, db.avgTTL = o.dict, o.expires, o.avgTTL
+		o.dict, o.expires, o.avgTTL = NewDict[Object](), NewDict[*KeyEntry](), 0
+	}
+	ks.mem += other.mem
+	other.mem = 0
+}
+
 // FlushAll empties every database and returns how many keys were removed.
 func (ks *Keyspace) FlushAll() int {
 	n := 0

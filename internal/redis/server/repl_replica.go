@@ -3,13 +3,16 @@ package server
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/replikube/replikube/internal/redis/command"
+	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb"
 	"github.com/replikube/replikube/internal/redis/replication"
 	"github.com/replikube/replikube/internal/redis/resp"
@@ -178,9 +181,14 @@ func (l *masterLink) fail(err error) {
 	r.failoverPSync(false)
 }
 
-// fullSync receives the snapshot into a temporary file, then, under the
-// engine lock, replaces the dataset with it. A failed or corrupt transfer
-// leaves an empty dataset rather than a half-loaded one, as Redis does.
+// fullSync receives and loads the snapshot after +FULLRESYNC, as
+// repl-diskless-load says: through a temporary file (disabled, the
+// default), or straight from the socket into a dataset beside the live one
+// (swapdb; on-empty-db when the dataset is empty). Either way the live
+// dataset is served until the new one is complete and is then replaced
+// under the engine lock; a failed or corrupt transfer leaves the old data
+// (loading from the socket) or an empty dataset (from the file, flushed
+// first as Redis does), never a half-loaded one.
 func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replication.PSyncReply) ([]byte, error) {
 	r, s := l.r, l.r.s
 	s.eng.Mu.Lock()
@@ -191,7 +199,22 @@ func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replicat
 	r.link = linkTransfer
 	r.syncStart, r.lastIO = time.Now(), time.Now()
 	r.syncTotal, r.syncRead = -1, 0
+	mode := s.cfg.ReplDisklessLoad
+	var aside *keyspace.Keyspace
+	if mode == "swapdb" || (mode == "on-empty-db" && s.ks.Size() == 0) {
+		aside = s.ks.Aside()
+	}
 	s.eng.Mu.Unlock()
+	dc.onRead = func(n int) {
+		s.eng.Mu.Lock()
+		r.syncRead += int64(n)
+		r.lastIO = time.Now()
+		s.eng.Mu.Unlock()
+	}
+	defer func() { dc.onRead = nil }()
+	if aside != nil {
+		return l.loadFromSocket(dc, br, reply, aside)
+	}
 
 	tmp := filepath.Join(l.dir, fmt.Sprintf("temp-%d.%d.rdb", time.Now().Unix(), os.Getpid()))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -199,15 +222,8 @@ func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replicat
 		return nil, fmt.Errorf("Opening the temp file needed for MASTER <-> REPLICA synchronization: %w", err)
 	}
 	defer os.Remove(tmp)
-	dc.onRead = func(n int) {
-		s.eng.Mu.Lock()
-		r.syncRead += int64(n)
-		r.lastIO = time.Now()
-		s.eng.Mu.Unlock()
-	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	n, leftover, err := replication.ReadPayload(br, bw, maxSyncPayload, nil)
-	dc.onRead = nil
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -249,6 +265,67 @@ func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replicat
 	if err := os.Rename(tmp, s.persist.rdbPath()); err != nil {
 		s.log.Warningf("Failed trying to rename the temp DB into %s in MASTER <-> REPLICA synchronization: %v", s.cfg.DBFilename, err)
 	}
+	r.synced(reply)
+	return leftover, nil
+}
+
+// loadFromSocket parses the snapshot as it arrives into aside, without
+// the engine lock, then swaps it in.
+func (l *masterLink) loadFromSocket(dc *deadlineConn, br *bufio.Reader, reply replication.PSyncReply, aside *keyspace.Keyspace) ([]byte, error) {
+	r, s := l.r, l.r.s
+	s.log.Noticef("MASTER <-> REPLICA sync: Loading DB in memory")
+	pr, pw := io.Pipe()
+	type result struct {
+		leftover []byte
+		err      error
+	}
+	done := make(chan result, 1)
+	var transferFailed atomic.Bool // set before the loader can see it
+	go func() {
+		_, leftover, err := replication.ReadPayload(br, pw, maxSyncPayload, nil)
+		if err != nil {
+			transferFailed.Store(true)
+		}
+		pw.CloseWithError(err) // nil: the loader sees EOF
+		done <- result{leftover, err}
+	}()
+	_, lerr := rdb.Load(bufio.NewReaderSize(pr, 1<<20), aside, s.persist.loadOptions("(socket)", 0))
+	transferFirst := transferFailed.Load()
+	if lerr == nil {
+		// The loader stops at the checksum: the framing may still hold
+		// the end mark, read by ReadPayload.
+		_, lerr = io.Copy(io.Discard, pr)
+	} else {
+		// Unblock the reader, stuck in a write to the pipe or a read
+		// from the master.
+		pr.CloseWithError(lerr)
+		_ = dc.Conn.Close()
+	}
+	res := <-done
+	switch {
+	case res.err != nil && (lerr == nil || transferFirst):
+		// The transfer failed first (the pipe passed its error on).
+		return nil, fmt.Errorf("I/O error trying to sync with MASTER: %w", res.err)
+	case lerr != nil:
+		return nil, fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %w", lerr)
+	}
+
+	s.eng.Mu.Lock()
+	defer s.eng.Mu.Unlock()
+	if l.gen != r.linkGen {
+		return nil, fmt.Errorf("replication: link superseded")
+	}
+	r.disconnectReplicas()
+	s.log.Noticef("MASTER <-> REPLICA sync: Swapping active DB with loaded DB")
+	s.ks.Adopt(aside)
+	r.synced(reply)
+	return res.leftover, nil
+}
+
+// synced takes the master's history after a full sync. The caller holds
+// the engine lock.
+func (r *replState) synced(reply replication.PSyncReply) {
+	s := r.s
 	r.ids.ID = reply.ReplID
 	r.ids.Clear()
 	r.offset, r.readOffset = reply.Offset, reply.Offset
@@ -259,7 +336,6 @@ func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replicat
 		s.persist.rewriteScheduled = true
 	}
 	s.log.Noticef("MASTER <-> REPLICA sync: Finished with success")
-	return leftover, nil
 }
 
 // masterApplied accounts a command of the master's stream once applied:
