@@ -272,3 +272,64 @@ func TestReplicationDisklessLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicationSharedSnapshot: replicas that ask for a full resync
+// together share one snapshot: on disk, a replica arriving while the file
+// is written joins it; diskless, the delay gathers them. Writes made
+// meanwhile reach both. redis-server plays the same scenario.
+func TestReplicationSharedSnapshot(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		ours     bool
+		diskless string
+		joinLine string
+	}{
+		{"replikube disk", true, "no", "Waiting for end of BGSAVE for SYNC"},
+		{"redis-server disk", false, "no", "Waiting for end of BGSAVE for SYNC"},
+		{"replikube diskless", true, "yes", ""},
+		{"redis-server diskless", false, "yes", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			// 5000 keys at 200µs each: the snapshot takes a second.
+			args := []string{"--repl-diskless-sync", tc.diskless, "--repl-diskless-sync-delay", "2",
+				"--rdb-key-save-delay", "200", "--enable-debug-command", "yes"}
+			var master *redis.Client
+			var masterLog func() string
+			if tc.ours {
+				p, c := startMaster(t, args...)
+				master, masterLog = c, func() string { return p.log(t) }
+			} else {
+				master = client(t, startRedis(t, args...))
+				masterLog = func() string { return redisLog(t, master) }
+			}
+			must(t, master, "debug", "populate", "5000")
+			_, r1 := startReplica(t, master.Options().Addr)
+			eventually(t, 10*time.Second, "the first sync under way", func() bool {
+				return strings.Contains(masterLog(), "Starting BGSAVE for SYNC") || tc.diskless == "yes"
+			})
+			_, r2 := startReplica(t, master.Options().Addr)
+			for i := range 50 {
+				must(t, master, "set", "during:"+strconv.Itoa(i), i)
+			}
+			waitSynced(t, master, r1, r2)
+			log := masterLog()
+			if n := strings.Count(log, "Starting BGSAVE for SYNC"); n != 1 {
+				t.Fatalf("%d snapshots for two replicas:\n%s", n, log)
+			}
+			if tc.joinLine != "" && !strings.Contains(log, tc.joinLine) {
+				t.Fatalf("the second replica did not join the running snapshot:\n%s", log)
+			}
+			if n := statInt(t, master, "sync_full"); n != 2 {
+				t.Fatalf("sync_full %d", n)
+			}
+			d := digest(t, master)
+			if digest(t, r1) != d || digest(t, r2) != d {
+				t.Fatal("datasets differ")
+			}
+			if r2.DBSize(ctx).Val() != 5050 {
+				t.Fatalf("the second replica has %d keys", r2.DBSize(ctx).Val())
+			}
+		})
+	}
+}

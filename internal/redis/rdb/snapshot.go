@@ -52,6 +52,9 @@ func (noLock) Unlock() {}
 // is taken by Begin under the engine lock and written by WriteTo, which
 // releases the lock between steps (see keyspace/snapshot.go).
 type Snapshot struct {
+	// Keys counts the keys the walk has written so far.
+	Keys int64
+
 	src      *Source
 	enc      Encoder
 	commands bool // an AOF base of commands rather than an RDB
@@ -227,6 +230,7 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 			s.cursor = d.Scan(s.cursor, func(e *keyspace.KeyEntry) {
 				if s.err == nil && ks.Claim(e) {
 					buf, s.err = s.appendEntry(buf, e)
+					s.Keys++
 				}
 			})
 			if s.cursor == 0 {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,10 @@ func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 			"ERROR <string>", "    Return a Redis protocol error with <string> as message.",
 			"LOG <message>", "    Write <message> to the server log.",
 			"OBJECT <key>", "    Show low level info about the `key` and associated value.",
+			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+			"    it is used instead of the 'key' prefix. These are not propagated to",
+			"    replicas. Cluster slots are not respected so keys not belonging to the",
+			"    current node can be created in cluster mode.",
 			"PROTOCOL <type>", "    Reply with a test value of the specified type.",
 			"RELOAD [option value]...", "    Save the RDB on disk and reload it back to memory.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
@@ -82,6 +87,8 @@ func (s *Server) cmdDebug(c *command.Client, args [][]byte) {
 			return
 		}
 		c.Error(string(args[2]))
+	case "populate":
+		s.debugPopulate(c, args)
 	case "object":
 		if len(args) != 3 {
 			debugUsage(c, args)
@@ -205,4 +212,52 @@ func debugProtocol(c *command.Client, name string) {
 	default:
 		c.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 	}
+}
+
+// debugPopulate is DEBUG POPULATE count [prefix] [size]: string keys
+// prefix:N holding value:N (zero-padded or cut to size), skipping keys
+// that exist; like Redis, not propagated to replicas.
+func (s *Server) debugPopulate(c *command.Client, args [][]byte) {
+	if len(args) < 3 || len(args) > 5 {
+		debugUsage(c, args)
+		return
+	}
+	positive := func(b []byte) (int64, bool) {
+		// Redis says the same of a non-number.
+		v, err := strconv.ParseInt(string(b), 10, 64)
+		if err != nil || v < 0 {
+			c.Error("ERR value is out of range, must be positive")
+			return 0, false
+		}
+		return v, true
+	}
+	keys, ok := positive(args[2])
+	if !ok {
+		return
+	}
+	var size int64
+	if len(args) == 5 {
+		if size, ok = positive(args[4]); !ok {
+			return
+		}
+	}
+	prefix := []byte("key")
+	if len(args) >= 4 {
+		prefix = args[3]
+	}
+	var key, val []byte
+	for j := int64(0); j < keys; j++ {
+		key = strconv.AppendInt(append(append(key[:0], prefix...), ':'), j, 10)
+		if c.DB.LookupWrite(key) != nil {
+			continue
+		}
+		val = strconv.AppendInt(append(val[:0], "value:"...), j, 10)
+		v := append([]byte(nil), val...)
+		if size > 0 {
+			v = make([]byte, size)
+			copy(v, val)
+		}
+		c.DB.Add(append([]byte(nil), key...), keyspace.NewString(v))
+	}
+	c.OK()
 }

@@ -102,15 +102,18 @@ type Config struct {
 	ReplDisklessSyncDelay      int
 	ReplDisklessSyncMaxReplica int
 	ReplDisklessLoad           string
-	ReplPingReplicaPeriod      int
-	ReplTimeout                int
-	ReplBacklogSize            int64
-	ReplBacklogTTL             int
-	ReplicaPriority            int
-	ReplicaAnnounceIP          string
-	ReplicaAnnouncePort        int
-	MinReplicasToWrite         int
-	MinReplicasMaxLag          int
+	// RDBKeySaveDelay slows background snapshots by this many
+	// microseconds per key (tests of what happens during a save).
+	RDBKeySaveDelay       int
+	ReplPingReplicaPeriod int
+	ReplTimeout           int
+	ReplBacklogSize       int64
+	ReplBacklogTTL        int
+	ReplicaPriority       int
+	ReplicaAnnounceIP     string
+	ReplicaAnnouncePort   int
+	MinReplicasToWrite    int
+	MinReplicasMaxLag     int
 
 	ReplicaIgnoreMaxmemory bool
 	ReplicaLazyFlush       bool

@@ -324,7 +324,7 @@ func directiveTable() []*directive {
 		intDir("repl-timeout", "", 0, 1, cIntMax, 60, func(c *Config) *int { return &c.ReplTimeout }),
 		intDir("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, cIntMax, 10, func(c *Config) *int { return &c.ReplPingReplicaPeriod }),
 		intDir("list-compress-depth", "", 0, 0, cIntMax, 0, func(c *Config) *int { return &c.ListCompressDepth }),
-		intDir("rdb-key-save-delay", "", fHidden, cIntMin, cIntMax, 0, nil),
+		intDir("rdb-key-save-delay", "", fHidden, cIntMin, cIntMax, 0, func(c *Config) *int { return &c.RDBKeySaveDelay }),
 		intDir("key-load-delay", "", fHidden, cIntMin, cIntMax, 0, nil),
 		intDir("active-expire-effort", "", 0, 1, 10, 1, nil),
 		func() *directive {

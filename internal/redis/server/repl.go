@@ -86,7 +86,8 @@ type replState struct {
 	waiters      []waiter  // clients in WAIT
 	noReplicas   time.Time // since when no replica is attached (repl-backlog-ttl)
 	lastPing     time.Time
-	syncRunning  bool // a snapshot for replicas is being produced
+	syncRunning  bool     // a snapshot for replicas is being produced
+	run          *syncRun // that snapshot, while it runs
 	fullSyncs    int64
 	partialOK    int64
 	partialError int64

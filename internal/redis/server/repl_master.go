@@ -217,6 +217,7 @@ func (r *replState) attach(c *command.Client, cn *conn, state int) *replica {
 // repl-diskless-sync-max-replicas are waiting).
 func (r *replState) maybeStartSync(now time.Time) {
 	s := r.s
+	r.joinDiskSync()
 	if r.syncRunning || s.job != nil || s.persist.bgsaveRunning || s.persist.rewriteRunning {
 		return
 	}
@@ -258,6 +259,8 @@ func (r *replState) startSync(targets []*replica, diskless bool) {
 	}
 	src := s.persist.source(rdb.NoLock)
 	id, off := r.ids.ID, r.offset
+	run := &syncRun{targets: targets, diskless: diskless, id: id, offset: off}
+	r.run = run
 	src.Aux = func() []rdb.AuxField {
 		return rdb.StandardAux(command.ServerVersion, time.Now().Unix(), s.ks.UsedMemory(), 0, id, off, false)
 	}
@@ -304,13 +307,18 @@ func (r *replState) startSync(targets []*replica, diskless bool) {
 			if err != nil {
 				return err
 			}
+			s.eng.Mu.Lock()
+			run.sending = true // too late to join from now on
+			targets := run.targets
+			s.eng.Mu.Unlock()
 			return r.sendFile(targets, path)
 		}
 	}
 	s.startSnapJob(snap, write, func(err error) {
 		r.syncRunning = false
+		r.run = nil
 		now := time.Now()
-		for _, rp := range targets {
+		for _, rp := range run.targets {
 			if rp.cn.closed {
 				continue
 			}
@@ -331,6 +339,50 @@ func (r *replState) startSync(targets []*replica, diskless bool) {
 		}
 		r.maybeStartSync(now)
 	})
+}
+
+// syncRun is the snapshot being produced for replicas.
+type syncRun struct {
+	targets  []*replica
+	diskless bool
+	id       string
+	offset   int64
+	sending  bool // the file is being sent
+}
+
+// joinDiskSync lets replicas waiting for a full resync share a disk-based
+// snapshot still being written, as Redis does: they get the same
+// +FULLRESYNC offset and a copy of the stream buffered since it began
+// (from a replica already in it), then the same file. The caller holds
+// the engine lock.
+func (r *replState) joinDiskSync() {
+	run := r.run
+	if run == nil || run.diskless || run.sending || run.id != r.ids.ID {
+		return
+	}
+	var donor *replica
+	for _, rp := range run.targets {
+		if !rp.cn.closed && rp.state == replSendBulk {
+			donor = rp
+			break
+		}
+	}
+	if donor == nil {
+		return
+	}
+	head := []byte("+FULLRESYNC " + run.id + " " + strconv.FormatInt(run.offset, 10) + "\r\n")
+	for _, rp := range r.replicas {
+		if rp.state != replWaitBgsave {
+			continue
+		}
+		rp.state = replSendBulk
+		rp.pending = append([]byte(nil), donor.pending...)
+		rp.ackOffset = run.offset
+		rp.cn.send(head)
+		r.fullSyncs++
+		run.targets = append(run.targets, rp)
+		r.s.log.Noticef("Waiting for end of BGSAVE for SYNC")
+	}
 }
 
 // sendToAll queues b on every target still connected, waiting while any

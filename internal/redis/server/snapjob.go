@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/replikube/replikube/internal/redis/rdb"
 )
@@ -19,8 +20,9 @@ import (
 const snapJobDepth = 16
 
 type snapChunk struct {
-	b   []byte
-	err error // the snapshot failed: the writer must give up
+	b    []byte
+	keys int64 // keys walked into b (rdb-key-save-delay)
+	err  error // the snapshot failed: the writer must give up
 }
 
 type snapJob struct {
@@ -45,8 +47,22 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapC
 		default:
 		}
 	}
+	chunks := (<-chan snapChunk)(job.out)
+	if d := time.Duration(s.cfg.RDBKeySaveDelay) * time.Microsecond; d > 0 {
+		// rdb-key-save-delay: the writer takes its time, and the bounded
+		// channel slows the walk with it; the event loop never sleeps.
+		delayed := make(chan snapChunk)
+		go func() {
+			defer close(delayed)
+			for c := range job.out {
+				time.Sleep(time.Duration(c.keys) * d)
+				delayed <- c
+			}
+		}()
+		chunks = delayed
+	}
 	go func() {
-		err := write(job.out, recycle)
+		err := write(chunks, recycle)
 		if err != nil {
 			job.failed.Store(true)
 			for range job.out {
@@ -84,9 +100,10 @@ func (s *Server) stepSnapJob(block bool) {
 	default:
 		buf = make([]byte, 0, 40<<10)
 	}
+	keys := job.snap.Keys
 	out, done, err := job.snap.Step(buf)
 	if len(out) > 0 {
-		job.out <- snapChunk{b: out}
+		job.out <- snapChunk{b: out, keys: job.snap.Keys - keys}
 	}
 	if err != nil || done {
 		job.end(err)
