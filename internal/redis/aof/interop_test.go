@@ -70,7 +70,25 @@ func startRedis(t *testing.T, dir string, extra ...string) *redisProc {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return p
+	// It accepts connections while it loads, answering -LOADING.
+	for {
+		if _, err := p.conn.Write(cmd("PING")); err != nil {
+			t.Fatal(err)
+		}
+		p.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		chunk := make([]byte, 256)
+		n, err := p.conn.Read(chunk)
+		if err != nil {
+			t.Fatalf("PING: %v\n%s", err, p.log)
+		}
+		if string(chunk[:n]) == "+PONG\r\n" {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server still loading: %q\n%s", chunk[:n], p.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // do sends a command and returns its reply.
