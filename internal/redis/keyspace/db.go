@@ -118,6 +118,26 @@ func (db *DB) LookupWrite(key []byte) *KeyEntry {
 	return e
 }
 
+// Reserve sizes the database for keys keys, expires of them volatile
+// (RDB RESIZEDB), when it is empty.
+func (db *DB) Reserve(keys, expires int) {
+	db.dict.Reserve(keys)
+	db.expires.Reserve(expires)
+}
+
+// AddIfAbsent stores val under key unless the key exists, as a loader
+// does; it returns nil for a key already present.
+func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {
+	e, created := db.dict.AddOrFind(key)
+	if !created {
+		return nil
+	}
+	e.Val = Object{Val: val, snap: db.ks.snapEpoch}
+	db.ks.InitAccess(&e.Val)
+	db.touch(e)
+	return e
+}
+
 // Add stores val under a key known to be absent (after LookupWrite).
 func (db *DB) Add(key []byte, val Value) *KeyEntry {
 	e, created := db.dict.AddOrFind(key)

@@ -144,15 +144,27 @@ func (d *Dict[V]) ShrinkIfNeeded() {
 	}
 }
 
+// Reserve sizes an empty dictionary for n entries at once (RDB RESIZEDB),
+// sparing the rehashes of growing step by step.
+func (d *Dict[V]) Reserve(n int) {
+	if d.Len() == 0 && !d.rehashing() && n > len(d.ht[0].buckets) {
+		d.ht[0] = table[V]{buckets: make([]*Entry[V], nextPow2(n))}
+	}
+}
+
 // FindBytes returns the entry for key, or nil.
 func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {
 	if d.Len() == 0 {
 		return nil
 	}
+	return d.find(key, d.hashBytes(key))
+}
+
+// find looks key up with its hash h, moving a rehash on by one step.
+func (d *Dict[V]) find(key []byte, h uint64) *Entry[V] {
 	if d.rehashing() {
 		d.rehashStep(1)
 	}
-	h := d.hashBytes(key)
 	for t := 0; t < 2; t++ {
 		tb := &d.ht[t]
 		if len(tb.buckets) == 0 {
@@ -180,8 +192,11 @@ func (d *Dict[V]) Find(key string) *Entry[V] {
 // AddOrFind returns the entry for key, creating it with the zero value when
 // absent; created reports which.
 func (d *Dict[V]) AddOrFind(key []byte) (e *Entry[V], created bool) {
-	if e := d.FindBytes(key); e != nil {
-		return e, false
+	hash := d.hashBytes(key)
+	if d.Len() > 0 {
+		if e := d.find(key, hash); e != nil {
+			return e, false
+		}
 	}
 	d.expandIfNeeded()
 	if d.rehashing() {
@@ -192,7 +207,7 @@ func (d *Dict[V]) AddOrFind(key []byte) (e *Entry[V], created bool) {
 		t = 1
 	}
 	tb := &d.ht[t]
-	h := d.hashBytes(key) & uint64(len(tb.buckets)-1)
+	h := hash & uint64(len(tb.buckets)-1)
 	e = &Entry[V]{Key: string(key), next: tb.buckets[h]}
 	tb.buckets[h] = e
 	tb.used++

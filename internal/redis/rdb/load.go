@@ -98,12 +98,17 @@ func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error
 			db = ks.DBs[n]
 			continue
 		case OpResizeDB:
-			if _, _, err := rd.length(); err != nil {
+			keys, _, err := rd.length()
+			if err != nil {
 				return nil, err
 			}
-			if _, _, err := rd.length(); err != nil {
+			expires, _, err := rd.length()
+			if err != nil {
 				return nil, err
 			}
+			// Sizes are hints: a lying file must not make us allocate.
+			const maxHint = 1 << 21
+			db.Reserve(int(min(keys, maxHint)), int(min(expires, maxHint)))
 			continue
 		case OpAux:
 			k, err := rd.str()
@@ -140,10 +145,10 @@ func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error
 			expire, idle, freq = 0, -1, -1
 			continue
 		}
-		if db.Peek(key) != nil {
+		e := db.AddIfAbsent(key, v)
+		if e == nil {
 			return nil, &Error{Name: rd.name, Offset: at, Msg: fmt.Sprintf("duplicate key '%s'", key)}
 		}
-		e := db.Add(key, v)
 		if expire != 0 {
 			db.SetExpire(e, expire)
 		}
