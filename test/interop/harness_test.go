@@ -169,5 +169,10 @@ func (c *rawConn) readReply(timeout time.Duration) (resp.Reply, []byte, error) {
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		// The binary built for process-level tests (ourBinary).
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
