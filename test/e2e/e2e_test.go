@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/replikube/replikube/api/v1alpha1"
-	"github.com/replikube/replikube/internal/manager"
 	"github.com/replikube/replikube/test/cluster"
 )
 
@@ -86,25 +86,41 @@ func start(t *testing.T) *env {
 	})
 	t.Logf("cluster up in %s (run dir %s)", time.Since(began).Round(time.Millisecond), c.RunDir)
 
-	// The manager reads $KUBECONFIG as `replikube manager` would.
-	t.Setenv("KUBECONFIG", c.Kubeconfig)
-	mgrCtx, stopMgr := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	go func() {
-		done <- manager.Run(mgrCtx, []string{
-			"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
-			"--poll-interval=1s",
-		})
-	}()
+	// The manager runs as users run it: `replikube manager`, reading
+	// $KUBECONFIG, in its own process (controller-runtime allows one
+	// controller of a name per process), logging to manager.log in the run
+	// directory.
+	logPath := filepath.Join(c.RunDir, "manager.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := exec.Command(bin, "manager", "--leader-elect=false", "--metrics-bind-address=0",
+		"--health-probe-bind-address=0", "--poll-interval=1s")
+	mgr.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
+	mgr.Stdout, mgr.Stderr = logFile, logFile
+	if err := mgr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Wait() }()
 	t.Cleanup(func() {
-		stopMgr()
+		defer logFile.Close()
+		_ = mgr.Process.Signal(syscall.SIGTERM)
 		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("manager exited with %d", code)
+		case err := <-done:
+			if err != nil {
+				t.Errorf("manager exited: %v (log %s)", err, logPath)
 			}
 		case <-time.After(30 * time.Second):
+			_ = mgr.Process.Kill()
+			<-done
 			t.Error("manager did not stop within 30s")
+		}
+		if t.Failed() {
+			if b, err := os.ReadFile(logPath); err == nil {
+				t.Logf("manager log (tail):\n%s", tail(string(b), 60))
+			}
 		}
 	})
 
@@ -528,4 +544,13 @@ func (e *env) exercise(rg *v1alpha1.ReplicationGroup) {
 			return e.k8s.Delete(e.ctx, pod)
 		})
 	})
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
