@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/replikube
 PKGS := ./...
 
-.PHONY: all build test unit bench bench-persistence fuzz verify fmt vet tidy clean demo
+.PHONY: all build test unit bench bench-persistence bench-replication fuzz verify fmt vet tidy clean demo
 
 .DEFAULT_GOAL := build
 include hack/operator.mk
@@ -25,6 +25,9 @@ bench: build ## redis-benchmark against redis-server and replikube, ratios print
 
 bench-persistence: build ## SAVE, load, file size, GET p99 during BGSAVE: replikube vs redis-server.
 	go run ./hack/benchpersist -bin bin/replikube $(BENCH_ARGS)
+
+bench-replication: build ## Full sync time, replication lag, master throughput with replicas: replikube vs redis-server.
+	go run ./hack/benchrepl -bin bin/replikube $(BENCH_ARGS)
 
 fuzz: ## Short runs of every fuzz target.
 	hack/fuzz.sh
