@@ -11,7 +11,6 @@ package rdb
 import (
 	"encoding/binary"
 	"math"
-	"strconv"
 
 	"github.com/replikube/replikube/internal/redis/rdb/codec"
 )
@@ -112,20 +111,7 @@ func appendIntEncoded(b []byte, v int64) ([]byte, bool) {
 
 // parseCanonicalInt is Redis's string2ll for encoding decisions: a
 // canonical decimal int64.
-func parseCanonicalInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(string(s), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	var a [20]byte
-	if string(strconv.AppendInt(a[:0], v, 10)) != string(s) {
-		return 0, false
-	}
-	return v, true
-}
+func parseCanonicalInt(s []byte) (int64, bool) { return codec.CanonicalInt(s) }
 
 // Encoder holds the settings and scratch space of serialisation.
 type Encoder struct {

@@ -157,9 +157,11 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		s.Abort()
 		src.Lock.Unlock()
 	}()
+	// One buffer for every step: w copies what it keeps.
+	buf := make([]byte, 0, 64<<10)
 	for {
 		src.Lock.Lock()
-		out, done, err := s.Step(nil)
+		out, done, err := s.Step(buf[:0])
 		src.Lock.Unlock()
 		if err != nil {
 			return n, err
@@ -172,6 +174,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		if done {
 			return n, nil
 		}
+		buf = out[:0]
 	}
 }
 

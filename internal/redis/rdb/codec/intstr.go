@@ -11,7 +11,10 @@ const maxIntStrLen = 20
 // integer: no sign other than a leading '-', no leading zeros, no spaces,
 // no "-0", in range. Storing such strings as integers is lossless because
 // formatting the value gives s back.
-func stringToInt64(s []byte) (int64, bool) {
+func stringToInt64(s []byte) (int64, bool) { return CanonicalInt(s) }
+
+// CanonicalInt is stringToInt64 for other packages; it never allocates.
+func CanonicalInt(s []byte) (int64, bool) {
 	if len(s) == 0 || len(s) > maxIntStrLen {
 		return 0, false
 	}
