@@ -4,13 +4,15 @@
 # small string keys. Not a test: it prints figures, it asserts nothing.
 #
 # Environment: BENCH_N (requests per test, default 200000), BENCH_CLIENTS
-# (default 50), BENCH_KEYS (keys for the memory figure, default 1000000).
+# (default 50), BENCH_KEYS (keys for the memory figure, default 1000000),
+# BENCH_ROUNDS (runs per test and server, the median is shown; default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${BENCH_N:-200000}
 CLIENTS=${BENCH_CLIENTS:-50}
 KEYS=${BENCH_KEYS:-1000000}
+ROUNDS=${BENCH_ROUNDS:-3}
 TESTS=set,get,incr,lpush,lpop,sadd,hset,zadd,mset
 BIN=${BIN:-bin/replikube}
 
@@ -36,19 +38,31 @@ start() { # name port command...
 THEIRS_PORT=$(free_port); start redis-server "$THEIRS_PORT" "$(command -v redis-server)"; THEIRS_PID=${PIDS[-1]}
 OURS_PORT=$(free_port); start replikube "$OURS_PORT" "$BIN" server; OURS_PID=${PIDS[-1]}
 
-run_bench() { # port pipeline -> csv lines "test,rps"
-  redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$2" -t "$TESTS" -r 100000 --csv -q 2>/dev/null |
-    awk -F'","' 'NR>1 {gsub(/"/,"",$1); gsub(/"/,"",$2); print $1","$2}'
+run_one() { # port pipeline test -> rps
+  redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -P "$2" -t "$3" -r 100000 --csv -q 2>/dev/null |
+    awk -F'","' 'NR==2 {gsub(/"/,"",$2); print $2}'
 }
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-echo "redis-benchmark -c $CLIENTS -n $N -r 100000 -t $TESTS ($(redis-server --version | awk '{print $3}'))"
+# The servers take turns test by test, the first one alternating, and
+# each figure is the median of ROUNDS runs: this machine's speed drifts
+# over minutes, and a slow spell must not land on one server only.
+echo "redis-benchmark -c $CLIENTS -n $N -r 100000, each test alone, median of $ROUNDS rounds ($(redis-server --version | awk '{print $3}'))"
 printf '%-8s %-22s %14s %14s %8s\n' pipeline test redis-server replikube ratio
 for P in 1 16; do
-  # Alternate the order between runs so neither server always goes first.
   redis-cli -p "$THEIRS_PORT" flushall >/dev/null; redis-cli -p "$OURS_PORT" flushall >/dev/null
-  theirs=$(run_bench "$THEIRS_PORT" "$P"); ours=$(run_bench "$OURS_PORT" "$P")
-  join -t, <(echo "$theirs" | sort) <(echo "$ours" | sort) | while IFS=, read -r test t o; do
-    awk -v p="-P $P" -v n="$test" -v t="$t" -v o="$o" 'BEGIN { printf "%-8s %-22s %14.0f %14.0f %7.2fx\n", p, n, t, o, o/t }'
+  for test in ${TESTS//,/ }; do
+    t_runs=(); o_runs=()
+    for r in $(seq "$ROUNDS"); do
+      if (( r % 2 )); then
+        t_runs+=("$(run_one "$THEIRS_PORT" "$P" "$test")"); o_runs+=("$(run_one "$OURS_PORT" "$P" "$test")")
+      else
+        o_runs+=("$(run_one "$OURS_PORT" "$P" "$test")"); t_runs+=("$(run_one "$THEIRS_PORT" "$P" "$test")")
+      fi
+    done
+    t=$(printf '%s\n' "${t_runs[@]}" | median); o=$(printf '%s\n' "${o_runs[@]}" | median)
+    name=$(echo "$test" | tr a-z A-Z); [ "$test" = mset ] && name="MSET (10 keys)"
+    awk -v p="-P $P" -v n="$name" -v t="$t" -v o="$o" 'BEGIN { printf "%-8s %-22s %14.0f %14.0f %7.2fx\n", p, n, t, o, o/t }'
   done
 done
 
