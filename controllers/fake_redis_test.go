@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // fakeRedis plays the members for the envtest specs, keyed by address. A
@@ -16,11 +17,15 @@ type fakeRedis struct {
 	members map[string]*replInfo
 	calls   []string
 	ids     atomic.Int64
+	// configs are what CONFIG SET set, by address.
+	configs map[string]map[string]string
 }
 
 var _ redisAdmin = (*fakeRedis)(nil)
 
-func newFakeRedis() *fakeRedis { return &fakeRedis{members: map[string]*replInfo{}} }
+func newFakeRedis() *fakeRedis {
+	return &fakeRedis{members: map[string]*replInfo{}, configs: map[string]map[string]string{}}
+}
 
 // set places a member at ip; nil makes it silent.
 func (f *fakeRedis) set(ip string, info *replInfo) {
@@ -82,4 +87,51 @@ func (f *fakeRedis) callLog() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeRedis) PauseWrites(_ context.Context, ep redisEndpoint, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.members[ep.Addr] == nil {
+		return fmt.Errorf("dial %s: connection refused", ep.Addr)
+	}
+	f.calls = append(f.calls, fmt.Sprintf("%s client pause %d write", ep.Addr, d.Milliseconds()))
+	// With writes held, the replicas linked to this master catch up.
+	master := f.members[ep.Addr]
+	for _, m := range f.members {
+		if !m.IsMaster() && m.LinkUp && memberAddr(m.MasterHost, m.MasterPort) == ep.Addr {
+			m.Offset = master.Offset
+		}
+	}
+	return nil
+}
+
+// ConfigSet refuses what Redis refuses (restartDirectives), all or nothing.
+func (f *fakeRedis) ConfigSet(_ context.Context, ep redisEndpoint, ds []directive) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.members[ep.Addr] == nil {
+		return fmt.Errorf("dial %s: connection refused", ep.Addr)
+	}
+	for _, d := range ds {
+		if needsRestart(d.Key) {
+			return fmt.Errorf("%w: ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config",
+				errConfigRefused, d.Key)
+		}
+	}
+	if f.configs[ep.Addr] == nil {
+		f.configs[ep.Addr] = map[string]string{}
+	}
+	for _, d := range ds {
+		f.calls = append(f.calls, fmt.Sprintf("%s config set %s %s", ep.Addr, d.Key, d.Value))
+		f.configs[ep.Addr][d.Key] = d.Value
+	}
+	return nil
+}
+
+// config is the value CONFIG SET gave key on the member at ip, "" if none.
+func (f *fakeRedis) config(ip, key string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.configs[memberAddr(ip, 6379)][key]
 }

@@ -84,6 +84,8 @@ type pass struct {
 	rg       *v1alpha1.ReplicationGroup
 	password string
 	master   resources.Master
+	// views are the members as the replication phase saw them.
+	views []memberView
 	observation
 }
 
@@ -106,6 +108,8 @@ func (r *ReplicationGroupReconciler) phases() []phase {
 		{"PodDisruptionBudget", r.reconcilePodDisruptionBudget},
 		{"Pods", r.observePods},
 		{"Replication", r.reconcileReplication},
+		{"Scale", r.reconcileScale},
+		{"Config", r.reconcileConfig},
 	}
 }
 

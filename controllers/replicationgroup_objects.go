@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -155,8 +156,17 @@ func (r *ReplicationGroupReconciler) reconcileStatefulSet(ctx context.Context, p
 	sts := resources.StatefulSet(rg, resources.PodSettings{
 		Image:      resources.Image(rg, r.OperatorImage),
 		ConfigHash: resources.ConfigHash(cm),
+		Config:     cm.Data[resources.ConfigKey],
+		Replicas:   statefulSetReplicas(rg),
 	})
+	existing := &appsv1.StatefulSet{}
+	if err := r.Get(ctx, client.ObjectKeyFromObject(sts), existing); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("get statefulset %s: %w", sts.Name, err)
+	}
 	err := r.apply(ctx, rg, sts)
+	if err == nil && existing.Spec.Replicas != nil && *existing.Spec.Replicas != *sts.Spec.Replicas {
+		r.recordScale(ctx, rg, *existing.Spec.Replicas, *sts.Spec.Replicas)
+	}
 	if apierrors.IsInvalid(err) {
 		// The CRD guards the fields that feed immutable StatefulSet fields;
 		// if one still differs, say so instead of failing every pass.

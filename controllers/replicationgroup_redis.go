@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -12,14 +13,22 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
-// redisAdmin is what the replication phase needs from a member: read its
-// replication state and point it at a master. Specs use a fake; the
-// operator uses goRedisAdmin.
+// redisAdmin is what the operator needs from a member: read its
+// replication state, point it at a master, hold writes for a switchover,
+// and change its configuration at run time. Specs use a fake; the operator
+// uses goRedisAdmin.
 type redisAdmin interface {
 	InfoReplication(ctx context.Context, ep redisEndpoint) (replInfo, error)
 	// ReplicaOf sends REPLICAOF host port, or REPLICAOF NO ONE when host
 	// is empty.
 	ReplicaOf(ctx context.Context, ep redisEndpoint, host string, port int) error
+	// PauseWrites sends CLIENT PAUSE <d> WRITE: the member holds write
+	// commands (and answers them once the pause ends), so that a replica
+	// can catch up before it is promoted.
+	PauseWrites(ctx context.Context, ep redisEndpoint, d time.Duration) error
+	// ConfigSet sends one CONFIG SET with every pair: Redis applies them
+	// all or none.
+	ConfigSet(ctx context.Context, ep redisEndpoint, directives []directive) error
 }
 
 // redisEndpoint is one member as the operator reaches it.
@@ -207,6 +216,37 @@ func (a goRedisAdmin) ReplicaOf(ctx context.Context, ep redisEndpoint, host stri
 	}
 	if err := c.Do(ctx, args...).Err(); err != nil {
 		return fmt.Errorf("replicaof on %s: %w", ep.Addr, err)
+	}
+	return nil
+}
+
+func (a goRedisAdmin) PauseWrites(ctx context.Context, ep redisEndpoint, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
+	defer cancel()
+	c := a.client(ep)
+	defer c.Close()
+	if err := c.Do(ctx, "client", "pause", strconv.FormatInt(max(d.Milliseconds(), 1), 10), "write").Err(); err != nil {
+		return fmt.Errorf("client pause on %s: %w", ep.Addr, err)
+	}
+	return nil
+}
+
+func (a goRedisAdmin) ConfigSet(ctx context.Context, ep redisEndpoint, directives []directive) error {
+	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
+	defer cancel()
+	c := a.client(ep)
+	defer c.Close()
+	args := []any{"config", "set"}
+	for _, d := range directives {
+		args = append(args, d.Key, d.Value)
+	}
+	err := c.Do(ctx, args...).Err()
+	var reply redis.Error
+	switch {
+	case errors.As(err, &reply):
+		return fmt.Errorf("config set on %s: %w: %w", ep.Addr, errConfigRefused, err)
+	case err != nil:
+		return fmt.Errorf("config set on %s: %w", ep.Addr, err)
 	}
 	return nil
 }

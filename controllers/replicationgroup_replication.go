@@ -166,14 +166,20 @@ func (r *ReplicationGroupReconciler) pollMembers(ctx context.Context, pods []cor
 // not errors.
 func (r *ReplicationGroupReconciler) reconcileReplication(ctx context.Context, p *pass) (ctrl.Result, error) {
 	rg := p.rg
-	log := logf.FromContext(ctx)
 	p.infos = r.pollMembers(ctx, p.pods, p.password)
 	views := r.memberViews(rg, p.pods, p.infos)
 	plan := planReplication(rg.CurrentMaster(), views, volatileData(rg), resources.RedisPort)
-	p.synced = plan.Synced
+	p.views, p.synced = views, plan.Synced
+	return ctrl.Result{}, r.carryOut(ctx, p, plan)
+}
 
+// carryOut makes a replication plan true: promotes, repoints, labels roles
+// and sets the readiness gates.
+func (r *ReplicationGroupReconciler) carryOut(ctx context.Context, p *pass, plan replicationPlan) error {
+	rg := p.rg
+	log := logf.FromContext(ctx)
 	byPod := map[string]memberView{}
-	for _, v := range views {
+	for _, v := range p.views {
 		byPod[v.Pod] = v
 	}
 	master := byPod[plan.Master]
@@ -181,11 +187,11 @@ func (r *ReplicationGroupReconciler) reconcileReplication(ctx context.Context, p
 	if plan.MakeMaster {
 		start := time.Now()
 		if err := r.replicaOf(ctx, master, p.password, ""); err != nil {
-			return ctrl.Result{}, fmt.Errorf("promote %s: %w", plan.Master, err)
+			return fmt.Errorf("promote %s: %w", plan.Master, err)
 		}
 		if pr := plan.Promotion; pr != nil {
 			if err := r.recordPromotion(ctx, p, pr, time.Since(start)); err != nil {
-				return ctrl.Result{}, err
+				return err
 			}
 		} else {
 			log.Info("Made the named master a master again", "pod", plan.Master)
@@ -200,7 +206,7 @@ func (r *ReplicationGroupReconciler) reconcileReplication(ctx context.Context, p
 			// that a pod restarting before the next pass follows the
 			// new master.
 			if _, err := r.reconcileConfigMap(ctx, p); err != nil {
-				return ctrl.Result{}, err
+				return err
 			}
 		}
 	}
@@ -230,7 +236,7 @@ func (r *ReplicationGroupReconciler) reconcileReplication(ctx context.Context, p
 			errs = append(errs, err)
 		}
 	}
-	return ctrl.Result{}, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // recordPromotion makes a promotion the group's truth: status.master and
@@ -261,7 +267,11 @@ func (r *ReplicationGroupReconciler) recordPromotion(ctx context.Context, p *pas
 	p.promotion = pr
 	logf.FromContext(ctx).Info("Promoted replica", "pod", pr.To, "from", pr.From,
 		"reason", pr.Reason, "epoch", epoch)
-	r.Recorder.Eventf(rg, nil, corev1.EventTypeWarning, v1alpha1.EventPromoted, pr.Reason, "%s", pr.Message)
+	typ := corev1.EventTypeWarning
+	if pr.Reason == v1alpha1.ReasonSwitchover {
+		typ = corev1.EventTypeNormal // planned: nothing failed
+	}
+	r.Recorder.Eventf(rg, nil, typ, v1alpha1.EventPromoted, pr.Reason, "%s", pr.Message)
 	return nil
 }
 

@@ -28,6 +28,9 @@ type observation struct {
 	synced map[string]bool
 	// promotion is set when the pass promoted a replica.
 	promotion *promotion
+	// rollout, when set, says which members a configuration change is
+	// restarting.
+	rollout string
 	// stalled, when set, is why the pass cannot progress without the
 	// user (kstatus Stalled).
 	stalled *stall
@@ -127,14 +130,21 @@ func computeStatus(rg *v1alpha1.ReplicationGroup, obs observation) v1alpha1.Repl
 		progressReason = v1alpha1.ReasonCreating
 	case st.Replicas != rg.Spec.Replicas:
 		progressReason = v1alpha1.ReasonScaling
+	case obs.rollout != "":
+		progressReason = v1alpha1.ReasonRollingUpdate
 	case !ready:
 		progressReason = v1alpha1.ReasonReplicasSyncing
 	}
 	stalled := obs.stalled != nil
-	progressing := (!ready || obs.promotion != nil) && !stalled
+	progressing := (!ready || obs.promotion != nil || obs.rollout != "") && !stalled
 	progressMsg := ""
-	if obs.promotion != nil {
+	switch {
+	case obs.promotion != nil:
 		progressMsg = obs.promotion.Message
+	case len(st.Members) > 0 && st.Replicas != rg.Spec.Replicas:
+		progressMsg = fmt.Sprintf("%d members, spec.replicas %d", st.Replicas, rg.Spec.Replicas)
+	case obs.rollout != "":
+		progressMsg = obs.rollout
 	}
 	set(v1alpha1.ConditionProgressing, progressing, progressReason, progressMsg)
 	// kstatus: Reconciling while work is under way, Stalled when only the
@@ -159,12 +169,14 @@ func computeStatus(rg *v1alpha1.ReplicationGroup, obs observation) v1alpha1.Repl
 	switch {
 	case obs.promotion != nil:
 		st.Phase = v1alpha1.PhaseFailingOver
-	case ready:
+	case ready && obs.rollout == "":
 		st.Phase = v1alpha1.PhaseReady
 	case len(st.Members) == 0:
 		st.Phase = v1alpha1.PhasePending
 	case st.Replicas != rg.Spec.Replicas:
 		st.Phase = v1alpha1.PhaseScaling
+	case obs.rollout != "":
+		st.Phase = v1alpha1.PhaseUpdating
 	case !masterOK:
 		st.Phase = v1alpha1.PhaseDegraded
 	default:

@@ -53,6 +53,7 @@ func TestComputeStatus(t *testing.T) {
 		pods      []corev1.Pod
 		stalled   *stall
 		err       error
+		rollout   string
 		wantPhase v1alpha1.Phase
 		wantReady string
 		wantTrue  []string
@@ -120,6 +121,19 @@ func TestComputeStatus(t *testing.T) {
 		wantReady: "1/3",
 		wantFalse: []string{v1alpha1.ConditionReady},
 	}, {
+		name:     "a configuration change restarting members, all ready for now",
+		replicas: 2,
+		pods: []corev1.Pod{
+			testPod("cache-0", v1alpha1.RoleMaster, true),
+			testPod("cache-1", v1alpha1.RoleReplica, true),
+		},
+		rollout:   "restarting cache-0, cache-1 one at a time for databases",
+		wantPhase: v1alpha1.PhaseUpdating,
+		wantReady: "2/2",
+		synced:    1,
+		wantTrue:  []string{v1alpha1.ConditionReady, v1alpha1.ConditionProgressing, v1alpha1.ConditionReconciling},
+		wantFalse: []string{v1alpha1.ConditionDegraded, v1alpha1.ConditionStalled},
+	}, {
 		name:      "stalled on the user's secret",
 		replicas:  3,
 		stalled:   &stall{v1alpha1.ReasonAuthSecretMissing, "Secret mine not found"},
@@ -140,7 +154,8 @@ func TestComputeStatus(t *testing.T) {
 			rg := &v1alpha1.ReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "cache", Namespace: "ns", Generation: 7}}
 			rg.Spec.Replicas = tt.replicas
 			infos, synced := answers(tt.pods)
-			st := computeStatus(rg, observation{pods: tt.pods, infos: infos, synced: synced, stalled: tt.stalled, err: tt.err, now: now})
+			st := computeStatus(rg, observation{pods: tt.pods, infos: infos, synced: synced, stalled: tt.stalled, err: tt.err,
+				rollout: tt.rollout, now: now})
 			if st.Phase != tt.wantPhase || st.Ready != tt.wantReady || st.SyncedReplicas != tt.synced {
 				t.Errorf("phase %s ready %s synced %d, want %s %s %d",
 					st.Phase, st.Ready, st.SyncedReplicas, tt.wantPhase, tt.wantReady, tt.synced)

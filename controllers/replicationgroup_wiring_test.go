@@ -64,6 +64,23 @@ func expectRoles(ctx context.Context, g Gomega, rg *v1alpha1.ReplicationGroup, m
 	}
 }
 
+// newTestGroup is a group of 3 named cache in a namespace of its own, not
+// created yet, and n pod IPs whose fake members go when the spec ends.
+func newTestGroup(ctx context.Context, n int) (*v1alpha1.ReplicationGroup, []string) {
+	rg := &v1alpha1.ReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "cache", Namespace: newNamespace(ctx)}}
+	rg.Spec.Replicas = 3
+	ips := make([]string, n)
+	for i := range ips {
+		ips[i] = nextPodIP()
+	}
+	DeferCleanup(func() {
+		for _, ip := range ips {
+			fakeMembers.set(ip, nil)
+		}
+	})
+	return rg, ips
+}
+
 var _ = Describe("Replication wiring", func() {
 	var (
 		ctx context.Context
@@ -73,14 +90,7 @@ var _ = Describe("Replication wiring", func() {
 
 	BeforeEach(func() {
 		ctx = context.Background()
-		rg = &v1alpha1.ReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "cache", Namespace: newNamespace(ctx)}}
-		rg.Spec.Replicas = 3
-		ips = []string{nextPodIP(), nextPodIP(), nextPodIP()}
-		DeferCleanup(func() {
-			for _, ip := range ips {
-				fakeMembers.set(ip, nil)
-			}
-		})
+		rg, ips = newTestGroup(ctx, 3)
 	})
 
 	It("points every member at ordinal 0, labels roles, opens readiness gates and reports sync", func() {

@@ -73,6 +73,8 @@ const (
 	EventRoleLabelled     = "RoleLabelled"
 	EventScaledUp         = "ScaledUp"
 	EventScaledDown       = "ScaledDown"
+	EventConfigApplied    = "ConfigApplied"
+	EventMemberRestarted  = "MemberRestarted"
 	EventImmutableChanged = "ImmutableFieldChanged"
 )
 

@@ -30,6 +30,12 @@ const (
 	// AnnotationConfigHash on the pod template is the ConfigHash it was
 	// built with.
 	AnnotationConfigHash = "redis.replikube.io/config-hash"
+	// AnnotationConfig on the pod template is the redis.conf it was built
+	// with. A pod keeps the pair (hash, text) of the configuration it
+	// runs: the controller rewrites both after applying a change with
+	// CONFIG SET, and diffs the text against a newer one to tell a change
+	// it can apply live from one that needs a restart.
+	AnnotationConfig = "redis.replikube.io/config"
 
 	EnvPodName  = "POD_NAME"
 	EnvPodIP    = "POD_IP"
@@ -50,6 +56,12 @@ type PodSettings struct {
 	Image string
 	// ConfigHash is ConfigHash of the group's ConfigMap.
 	ConfigHash string
+	// Config is the redis.conf of the group's ConfigMap (ConfigKey).
+	Config string
+	// Replicas is how many pods to run; spec.replicas when zero. The
+	// controller asks for more while the master sits at an ordinal that a
+	// scale-down removes, until a replica has taken over.
+	Replicas int32
 }
 
 // Image is spec.image, or the operator's own image when that is empty.
@@ -100,11 +112,15 @@ func ServerCommand(dp DataPlane) (command, args []string) {
 // Pods start in parallel, each following the master named in its include
 // file.
 func StatefulSet(rg *v1alpha1.ReplicationGroup, ps PodSettings) *appsv1.StatefulSet {
+	replicas := rg.Spec.Replicas
+	if ps.Replicas > 0 {
+		replicas = ps.Replicas
+	}
 	sts := &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: objectMeta(rg, rg.StatefulSetName()),
 		Spec: appsv1.StatefulSetSpec{
-			Replicas:            ptr.To(rg.Spec.Replicas),
+			Replicas:            ptr.To(replicas),
 			ServiceName:         rg.HeadlessServiceName(),
 			Selector:            &metav1.LabelSelector{MatchLabels: SelectorLabels(rg)},
 			PodManagementPolicy: appsv1.ParallelPodManagement,
@@ -137,6 +153,7 @@ func podTemplate(rg *v1alpha1.ReplicationGroup, ps PodSettings) corev1.PodTempla
 		annotations = map[string]string{}
 	}
 	annotations[AnnotationConfigHash] = ps.ConfigHash
+	annotations[AnnotationConfig] = ps.Config
 
 	p := &rg.Spec.Pod
 	return corev1.PodTemplateSpec{

@@ -123,7 +123,8 @@ func TestStatefulSet(t *testing.T) {
 			if tpl.Labels["team"] != "a" || tpl.Labels[LabelInstance] != "cache" {
 				t.Errorf("template labels %v", tpl.Labels)
 			}
-			if tpl.Annotations["note"] != "x" || tpl.Annotations[AnnotationConfigHash] != "abc" {
+			if tpl.Annotations["note"] != "x" || tpl.Annotations[AnnotationConfigHash] != "abc" ||
+				tpl.Annotations[AnnotationConfig] != "maxmemory 1mb\n" {
 				t.Errorf("template annotations %v", tpl.Annotations)
 			}
 		},
@@ -149,7 +150,7 @@ func TestStatefulSet(t *testing.T) {
 			if image == "" {
 				image = "replikube:dev"
 			}
-			sts := StatefulSet(rg, PodSettings{Image: image, ConfigHash: "abc"})
+			sts := StatefulSet(rg, PodSettings{Image: image, ConfigHash: "abc", Config: "maxmemory 1mb\n"})
 			checkStatefulSetInvariants(t, rg, sts, image)
 			tt.check(t, sts)
 		})
@@ -234,4 +235,18 @@ func env(sts *appsv1.StatefulSet, name string) *corev1.EnvVar {
 func hasArgPair(args []string, flag, value string) bool {
 	i := slices.Index(args, flag)
 	return i >= 0 && i+1 < len(args) && args[i+1] == value
+}
+
+// A master at an ordinal that a scale-down removes keeps its pod until a
+// replica has taken over: the controller asks for more pods than the spec.
+func TestStatefulSetReplicasOverride(t *testing.T) {
+	rg := group(func(rg *v1alpha1.ReplicationGroup) { rg.Spec.Replicas = 2 })
+	for _, tt := range []struct {
+		override, want int32
+	}{{0, 2}, {4, 4}} {
+		sts := StatefulSet(rg, PodSettings{Image: "replikube:dev", Replicas: tt.override})
+		if *sts.Spec.Replicas != tt.want {
+			t.Errorf("override %d: replicas %d, want %d", tt.override, *sts.Spec.Replicas, tt.want)
+		}
+	}
 }

@@ -188,8 +188,11 @@ func readyAndSynced(rg *v1alpha1.ReplicationGroup) error {
 	return nil
 }
 
-// waitSynced waits until the group is Ready and synced and returns it.
-func (e *env) waitSynced(rg *v1alpha1.ReplicationGroup, timeout time.Duration, what string) *v1alpha1.ReplicationGroup {
+// waitSynced waits until the group is Ready and synced, and each of also
+// holds, and returns it. A status read right after a disruption may still
+// describe the group before it: also says what must have changed.
+func (e *env) waitSynced(rg *v1alpha1.ReplicationGroup, timeout time.Duration, what string,
+	also ...func(*v1alpha1.ReplicationGroup) error) *v1alpha1.ReplicationGroup {
 	e.t.Helper()
 	began := time.Now()
 	var got *v1alpha1.ReplicationGroup
@@ -198,7 +201,15 @@ func (e *env) waitSynced(rg *v1alpha1.ReplicationGroup, timeout time.Duration, w
 		if got, err = e.group(rg.Namespace, rg.Name); err != nil {
 			return err
 		}
-		return readyAndSynced(got)
+		if err := readyAndSynced(got); err != nil {
+			return err
+		}
+		for _, f := range also {
+			if err := f(got); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	e.t.Logf("%s: %s (master %s, epoch %d)", what, time.Since(began).Round(time.Millisecond),
 		got.Status.Master, got.Status.MasterEpoch)
@@ -405,6 +416,25 @@ func TestReplicationGroupReplikube(t *testing.T) {
 	}
 }
 
+// createSynced creates rg, waits until it is Ready and synced, and returns
+// it with its password.
+func (e *env) createSynced(rg *v1alpha1.ReplicationGroup) (*v1alpha1.ReplicationGroup, string) {
+	e.t.Helper()
+	if err := e.k8s.Create(e.ctx, rg); err != nil {
+		e.t.Fatal(err)
+	}
+	rg = e.waitSynced(rg, upTimeout, fmt.Sprintf("group Ready with %d synced replicas", rg.Spec.Replicas-1))
+	secret := &corev1.Secret{}
+	if err := e.k8s.Get(e.ctx, client.ObjectKey{Namespace: rg.Namespace, Name: rg.AuthSecretName()}, secret); err != nil {
+		e.t.Fatal(err)
+	}
+	password := string(secret.Data[rg.AuthSecretKey()])
+	if password == "" {
+		e.t.Fatalf("secret %s has no %q", rg.AuthSecretName(), rg.AuthSecretKey())
+	}
+	return rg, password
+}
+
 // exercise creates rg and checks, in order: it comes up with every replica
 // synced; a write through the master Service is readable through the
 // replicas Service; a replica's crash and its pod's deletion heal; a master
@@ -413,19 +443,7 @@ func TestReplicationGroupReplikube(t *testing.T) {
 func (e *env) exercise(rg *v1alpha1.ReplicationGroup) {
 	t := e.t
 	ns := rg.Namespace
-	if err := e.k8s.Create(e.ctx, rg); err != nil {
-		t.Fatal(err)
-	}
-	rg = e.waitSynced(rg, upTimeout, "group Ready with 2 synced replicas")
-
-	secret := &corev1.Secret{}
-	if err := e.k8s.Get(e.ctx, client.ObjectKey{Namespace: ns, Name: rg.AuthSecretName()}, secret); err != nil {
-		t.Fatal(err)
-	}
-	password := string(secret.Data[rg.AuthSecretKey()])
-	if password == "" {
-		t.Fatalf("secret %s has no %q", rg.AuthSecretName(), rg.AuthSecretKey())
-	}
+	rg, password := e.createSynced(rg)
 
 	// A write through the master Service is readable through the replicas
 	// Service (replication is asynchronous: poll).
@@ -511,7 +529,13 @@ func (e *env) exercise(rg *v1alpha1.ReplicationGroup) {
 			t.Fatal(err)
 		}
 		e.waitRestarted(before)
-		rg = e.waitSynced(rg, resyncTimeout, "synced after master "+master+" came back empty")
+		rg = e.waitSynced(rg, resyncTimeout, "synced after master "+master+" came back empty",
+			func(got *v1alpha1.ReplicationGroup) error {
+				if got.Status.MasterEpoch == epoch {
+					return fmt.Errorf("no promotion yet: master %s, epoch %d", got.Status.Master, epoch)
+				}
+				return nil
+			})
 		if rg.Status.MasterEpoch == epoch || rg.Status.Master == master {
 			t.Errorf("master %s epoch %d after the restart, before %s epoch %d: no promotion", rg.Status.Master,
 				rg.Status.MasterEpoch, master, epoch)
@@ -553,4 +577,180 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestReplicationGroupScaleAndConfig scales a replikube group 3 -> 4 -> 2
+// with its data kept, then changes spec.config: a directive Redis changes at
+// run time reaches every member by CONFIG SET, without a restart; one it
+// cannot change restarts the members, the master last after a switchover.
+// Last, scaling to 1 removes the master's ordinal: a switchover comes first.
+func TestReplicationGroupScaleAndConfig(t *testing.T) {
+	e := start(t)
+	for _, tt := range []struct{ name, image string }{
+		{"replikube", "ghcr.io/replikube/replikube:e2e"},
+		{"redis-server", "redis:7.0.15"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := "e2e-scale-" + tt.name
+			if err := e.k8s.Create(e.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+				t.Fatal(err)
+			}
+			e.with(t).scaleAndConfigure(&v1alpha1.ReplicationGroup{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cache"},
+				Spec:       v1alpha1.ReplicationGroupSpec{Replicas: 3, Image: tt.image},
+			})
+		})
+	}
+}
+
+// scaleAndConfigure runs the scenario of TestReplicationGroupScaleAndConfig
+// on rg, a group of 3.
+func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup) {
+	t := e.t
+	ns := rg.Namespace
+	rg, password := e.createSynced(rg)
+	writer := e.redisClient(e.serviceAddr(ns, rg.MasterServiceName()), password)
+	keys := map[string]string{}
+	set := func(k, v string) {
+		t.Helper()
+		e.eventually(10*time.Second, "SET "+k+" through the master Service", func() error {
+			return writer.Set(e.ctx, k, v, 0).Err()
+		})
+		keys[k] = v
+	}
+	set("before-scale", "1")
+
+	scale := func(n int32) {
+		t.Helper()
+		if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
+			t.Fatal(err)
+		}
+		rg.Spec.Replicas = n
+		if err := e.k8s.Update(e.ctx, rg); err != nil {
+			t.Fatal(err)
+		}
+		rg = e.waitSynced(rg, resyncTimeout, fmt.Sprintf("scaled to %d", n))
+		if len(rg.Status.Members) != int(n) {
+			t.Fatalf("members %+v, want %d", rg.Status.Members, n)
+		}
+		set(fmt.Sprintf("after-scale-%d", n), "1")
+		for _, pod := range rg.PodNames() {
+			e.expectKeys(ns, pod, password, keys, resyncTimeout)
+		}
+	}
+	scale(4)
+	scale(2)
+
+	uids := map[string]string{}
+	for _, name := range rg.PodNames() {
+		p, err := e.pod(ns, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids[name] = string(p.UID) + fmt.Sprint(restarts(p))
+	}
+	if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
+		t.Fatal(err)
+	}
+	rg.Spec.Config = v1alpha1.Config{"maxmemory-policy": "allkeys-lru"}
+	if err := e.k8s.Update(e.ctx, rg); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(resyncTimeout, "CONFIG GET maxmemory-policy on every member", func() error {
+		for _, name := range rg.PodNames() {
+			p, err := e.pod(ns, name)
+			if err != nil {
+				return err
+			}
+			c := redis.NewClient(&redis.Options{
+				Addr: p.Status.PodIP + ":6379", Password: password, DisableIdentity: true,
+				DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1, PoolSize: 1,
+			})
+			got, err := c.ConfigGet(e.ctx, "maxmemory-policy").Result()
+			c.Close()
+			if err != nil {
+				return fmt.Errorf("%s: CONFIG GET: %w", name, err)
+			}
+			if got["maxmemory-policy"] != "allkeys-lru" {
+				return fmt.Errorf("%s: maxmemory-policy %q", name, got["maxmemory-policy"])
+			}
+		}
+		return nil
+	})
+	got, err := writer.ConfigGet(e.ctx, "maxmemory-policy").Result()
+	if err != nil || got["maxmemory-policy"] != "allkeys-lru" {
+		t.Errorf("CONFIG GET through the master Service: %v, %v", got, err)
+	}
+	for _, name := range rg.PodNames() {
+		p, err := e.pod(ns, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uids[name] != string(p.UID)+fmt.Sprint(restarts(p)) {
+			t.Errorf("%s restarted for a change CONFIG SET applies", name)
+		}
+	}
+	rg = e.waitSynced(rg, resyncTimeout, "synced after the configuration change")
+	for _, pod := range rg.PodNames() {
+		e.expectKeys(ns, pod, password, keys, resyncTimeout)
+	}
+
+	// databases cannot change at run time: the replica restarts, then the
+	// master hands its role over and restarts last.
+	master := rg.Status.Master
+	if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
+		t.Fatal(err)
+	}
+	rg.Spec.Config["databases"] = "32"
+	if err := e.k8s.Update(e.ctx, rg); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(2*resyncTimeout, "every member restarted with databases 32", func() error {
+		got, err := e.group(ns, rg.Name)
+		if err != nil {
+			return err
+		}
+		if err := readyAndSynced(got); err != nil {
+			return err
+		}
+		if got.Status.Master == master {
+			return fmt.Errorf("master still %s", master)
+		}
+		for _, name := range got.PodNames() {
+			p, err := e.pod(ns, name)
+			if err != nil {
+				return err
+			}
+			if uids[name] == string(p.UID)+fmt.Sprint(restarts(p)) {
+				return fmt.Errorf("%s not restarted yet", name)
+			}
+		}
+		rg = got
+		return nil
+	})
+	if lf := rg.Status.LastFailover; lf == nil || lf.Reason != v1alpha1.ReasonSwitchover || lf.From != master {
+		t.Errorf("lastFailover = %+v, want a switchover from %s", lf, master)
+	}
+	e.eventually(10*time.Second, "CONFIG GET databases through the master Service", func() error {
+		got, err := writer.ConfigGet(e.ctx, "databases").Result()
+		if err != nil {
+			return err
+		}
+		if got["databases"] != "32" {
+			return fmt.Errorf("databases %q", got["databases"])
+		}
+		return nil
+	})
+	set("after-restart", "1")
+	for _, pod := range rg.PodNames() {
+		e.expectKeys(ns, pod, password, keys, resyncTimeout)
+	}
+
+	// The master now sits at ordinal 1: scaling to one member moves it
+	// back to ordinal 0 first, keeping the data.
+	t.Logf("master %s before scaling to 1", rg.Status.Master)
+	scale(1)
+	if rg.Status.Master != "cache-0" {
+		t.Errorf("master %s after scaling to 1", rg.Status.Master)
+	}
 }
