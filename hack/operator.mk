@@ -9,17 +9,20 @@ OP_RBAC_PATHS := ./controllers/...
 OP_CRD_DIR := config/crd/bases
 OP_RBAC_DIR := config/rbac
 OP_CHART_CRD_DIR := charts/replikube/crds
+# The chart's copy of the manager's RBAC rules (hack/chartrbac writes it).
+OP_CHART_RULES := charts/replikube/templates/_manager_rules.tpl
 # Everything that manifests and generate write; verify-gen compares these.
-OP_GENERATED := $(OP_CRD_DIR) $(OP_RBAC_DIR)/role.yaml $(OP_CHART_CRD_DIR) api/v1alpha1/zz_generated.deepcopy.go
+OP_GENERATED := $(OP_CRD_DIR) $(OP_RBAC_DIR)/role.yaml $(OP_CHART_CRD_DIR) $(OP_CHART_RULES) api/v1alpha1/zz_generated.deepcopy.go
 OP_TEST_PKGS := ./api/... ./controllers/... ./internal/resources/... ./internal/manager/...
 
 .PHONY: manifests generate verify-gen k8s-binaries test-operator
 
-manifests: ## Write the CRD (config/crd/bases, chart copy) and RBAC role from kubebuilder markers.
+manifests: ## Write the CRD (config/crd/bases, chart copy) and RBAC role (chart copy too) from kubebuilder markers.
 	$(OP_CONTROLLER_GEN) crd paths="$(OP_API_PATHS)" output:crd:artifacts:config=$(OP_CRD_DIR)
 	$(OP_CONTROLLER_GEN) rbac:roleName=replikube-manager paths="$(OP_RBAC_PATHS)" output:rbac:artifacts:config=$(OP_RBAC_DIR)
 	@mkdir -p $(OP_CHART_CRD_DIR)
 	cp $(OP_CRD_DIR)/*.yaml $(OP_CHART_CRD_DIR)/
+	$(GO) run ./hack/chartrbac -in $(OP_RBAC_DIR)/role.yaml -out $(OP_CHART_RULES)
 
 generate: ## Write the deepcopy functions of the API types.
 	$(OP_CONTROLLER_GEN) object paths="$(OP_API_PATHS)"
