@@ -156,10 +156,12 @@ func readLine(r *bufio.Reader) (string, error) {
 // ReadPayload reads the RDB a master sends after +FULLRESYNC into w: either
 // $<len> and len bytes, or $EOF:<40-byte mark>, the bytes, and the mark
 // again (diskless). Newlines before the header are the master's
-// keepalives; keepalive (may be nil) is called for each. maxLen bounds a
+// keepalives; keepalive (may be nil) is called for each. header (may be
+// nil) is called once the header is read, before the first payload byte,
+// with the announced length, or -1 for the $EOF framing. maxLen bounds a
 // $<len> payload. leftover is what was read past the end of a diskless
 // payload: the start of the replication stream.
-func ReadPayload(r *bufio.Reader, w io.Writer, maxLen int64, keepalive func()) (n int64, leftover []byte, err error) {
+func ReadPayload(r *bufio.Reader, w io.Writer, maxLen int64, keepalive func(), header func(size int64)) (n int64, leftover []byte, err error) {
 	var line string
 	for {
 		line, err = r.ReadString('\n')
@@ -184,11 +186,17 @@ func ReadPayload(r *bufio.Reader, w io.Writer, maxLen int64, keepalive func()) (
 		if len(mark) != EOFMarkLen {
 			return 0, nil, fmt.Errorf("bad EOF mark from master: %q", line)
 		}
+		if header != nil {
+			header(-1)
+		}
 		return copyUntilMark(r, w, []byte(mark))
 	}
 	size, err := strconv.ParseInt(line[1:], 10, 64)
 	if err != nil || size < 0 || size > maxLen {
 		return 0, nil, fmt.Errorf("bad sync payload length from master: %q", line)
+	}
+	if header != nil {
+		header(size)
 	}
 	n, err = io.CopyN(w, r, size)
 	if err != nil {

@@ -596,10 +596,22 @@ func TestReadPayload(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/buf%d", tc.name, rd.name, bufSize), func(t *testing.T) {
 					r := bufio.NewReaderSize(rd.wrap(stream), bufSize)
 					var w bytes.Buffer
-					kept := 0
-					n, leftover, err := ReadPayload(r, &w, 1<<30, func() { kept++ })
+					kept, headers := 0, []int64{}
+					n, leftover, err := ReadPayload(r, &w, 1<<30, func() { kept++ }, func(size int64) {
+						if w.Len() != 0 {
+							t.Errorf("header reported after %d payload bytes", w.Len())
+						}
+						headers = append(headers, size)
+					})
 					if err != nil {
 						t.Fatalf("ReadPayload: %v", err)
+					}
+					wantHeader := int64(len(tc.payload))
+					if tc.eof {
+						wantHeader = -1
+					}
+					if len(headers) != 1 || headers[0] != wantHeader {
+						t.Fatalf("header reported %v, want [%d]", headers, wantHeader)
 					}
 					if n != int64(len(tc.payload)) || w.Len() != len(tc.payload) {
 						t.Fatalf("n = %d, written %d, want %d", n, w.Len(), len(tc.payload))
@@ -644,7 +656,7 @@ func TestReadPayloadMarkSplit(t *testing.T) {
 			cr := &chunkReader{data: stream, chunks: []int{len(header), cut - len(header), 5}}
 			r := bufio.NewReaderSize(cr, 16)
 			var w bytes.Buffer
-			n, leftover, err := ReadPayload(r, &w, 1<<20, nil)
+			n, leftover, err := ReadPayload(r, &w, 1<<20, nil, nil)
 			if err != nil {
 				t.Fatalf("ReadPayload: %v", err)
 			}
@@ -665,7 +677,7 @@ func TestReadPayloadLeftoverIsExactlyWhatWasRead(t *testing.T) {
 	stream := []byte("$EOF:" + testMark + "\r\nRDB" + testMark + string(rest))
 	r := bufio.NewReader(bytes.NewReader(stream))
 	var w bytes.Buffer
-	_, leftover, err := ReadPayload(r, &w, 1<<20, nil)
+	_, leftover, err := ReadPayload(r, &w, 1<<20, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -746,7 +758,7 @@ func TestReadPayloadErrors(t *testing.T) {
 				if tc.w == nil {
 					w = &buf
 				}
-				n, leftover, err := ReadPayload(bufio.NewReader(rd), w, tc.maxLen, nil)
+				n, leftover, err := ReadPayload(bufio.NewReader(rd), w, tc.maxLen, nil, nil)
 				if err == nil {
 					t.Fatalf("ReadPayload(%q) = %d, %q, nil; want an error", tc.stream, n, leftover)
 				}
@@ -771,7 +783,7 @@ func TestReadPayloadMaxLenBoundary(t *testing.T) {
 	for _, size := range []int{99, 100} {
 		stream := fmt.Sprintf("$%d\r\n%s", size, strings.Repeat("y", size))
 		var w bytes.Buffer
-		n, _, err := ReadPayload(bufio.NewReader(strings.NewReader(stream)), &w, 100, nil)
+		n, _, err := ReadPayload(bufio.NewReader(strings.NewReader(stream)), &w, 100, nil, nil)
 		if err != nil || n != int64(size) || w.Len() != size {
 			t.Fatalf("size %d at maxLen 100: n %d, written %d, err %v", size, n, w.Len(), err)
 		}
@@ -807,7 +819,7 @@ func FuzzReadPayload(f *testing.F) {
 		r := bufio.NewReaderSize(rd, 16)
 		var w bytes.Buffer
 		kept := 0
-		n, leftover, err := ReadPayload(r, &w, maxLen, func() { kept++ })
+		n, leftover, err := ReadPayload(r, &w, maxLen, func() { kept++ }, nil)
 		if n != int64(w.Len()) {
 			t.Fatalf("n = %d, written %d", n, w.Len())
 		}

@@ -223,7 +223,9 @@ func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replicat
 	}
 	defer os.Remove(tmp)
 	bw := bufio.NewWriterSize(f, 1<<20)
-	n, leftover, err := replication.ReadPayload(br, bw, maxSyncPayload, nil)
+	n, leftover, err := replication.ReadPayload(br, bw, maxSyncPayload, nil, func(size int64) {
+		logReceiving(s, size, "to disk")
+	})
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -236,7 +238,7 @@ func (l *masterLink) fullSync(dc *deadlineConn, br *bufio.Reader, reply replicat
 	if err != nil {
 		return nil, fmt.Errorf("I/O error trying to sync with MASTER: %w", err)
 	}
-	s.log.Noticef("MASTER <-> REPLICA sync: receiving %d bytes from master to disk", n)
+	s.log.Noticef("MASTER <-> REPLICA sync: %d bytes received from master", n)
 
 	s.eng.Mu.Lock()
 	defer s.eng.Mu.Unlock()
@@ -282,7 +284,9 @@ func (l *masterLink) loadFromSocket(dc *deadlineConn, br *bufio.Reader, reply re
 	done := make(chan result, 1)
 	var transferFailed atomic.Bool // set before the loader can see it
 	go func() {
-		_, leftover, err := replication.ReadPayload(br, pw, maxSyncPayload, nil)
+		_, leftover, err := replication.ReadPayload(br, pw, maxSyncPayload, nil, func(size int64) {
+			logReceiving(s, size, "to parser")
+		})
 		if err != nil {
 			transferFailed.Store(true)
 		}
@@ -360,4 +364,15 @@ func (r *replState) sendAck() {
 	var a [20]byte
 	r.masterConn.send(resp.AppendCommand(nil, []byte("REPLCONF"), []byte("ACK"), strconv.AppendInt(a[:0], r.offset, 10)))
 	r.lastAckSent = time.Now()
+}
+
+// logReceiving logs, as Redis does once the payload's header is read, how
+// the snapshot arrives: streamed with an end mark (size -1) or with its
+// length; where is "to disk" or "to parser".
+func logReceiving(s *Server, size int64, where string) {
+	if size < 0 {
+		s.log.Noticef("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF %s", where)
+		return
+	}
+	s.log.Noticef("MASTER <-> REPLICA sync: receiving %d bytes from master %s", size, where)
 }
