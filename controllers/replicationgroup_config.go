@@ -105,6 +105,10 @@ func diffConfig(running, desired string) configChange {
 	return ch
 }
 
+// podSpecChanged names, among the reasons of a rolling restart, a pod
+// spec change (spec.image, spec.pod, spec.resources ...).
+const podSpecChanged = "the pod spec (image, resources, scheduling)"
+
 // errConfigRefused marks a member's error reply to CONFIG SET, as opposed
 // to not reaching it: the change then takes a restart.
 var errConfigRefused = errors.New("controllers: CONFIG SET refused")
@@ -113,11 +117,14 @@ var errConfigRefused = errors.New("controllers: CONFIG SET refused")
 // rolling restart when the group is not settled yet.
 const configRestartWait = time.Second
 
-// reconcileConfig brings every member to the rendered redis.conf. A pod's
+// reconcileConfig brings every member to the rendered redis.conf and the
+// StatefulSet's pod spec. A pod's
 // annotations say which configuration it runs (the template's at creation,
 // see resources.AnnotationConfig). Directives that Redis changes at run
 // time are sent with CONFIG SET to each member and its annotations
-// updated; any other change restarts the members one at a time under the
+// updated; any other change, and any change of the pod spec (whose hash
+// the pod carries, resources.AnnotationPodSpecHash), restarts the members
+// one at a time under the
 // StatefulSet's OnDelete strategy: replicas first, each only once the
 // whole group is Ready and synced again, then the master, after a
 // switchover has made it a replica. No member restarts as the master.
@@ -137,9 +144,22 @@ func (r *ReplicationGroupReconciler) reconcileConfig(ctx context.Context, p *pas
 	)
 	for i := range p.pods {
 		pod := &p.pods[i]
+		if !pod.DeletionTimestamp.IsZero() {
+			continue
+		}
+		// A pod from an older template (image, resources, scheduling ...)
+		// restarts whatever its configuration. Pods made before the
+		// operator recorded the hash are left alone.
+		if spec := pod.Annotations[resources.AnnotationPodSpecHash]; spec != "" && p.podSpecHash != "" && spec != p.podSpecHash {
+			restart = append(restart, pod)
+			if !slices.Contains(keys, podSpecChanged) {
+				keys = append(keys, podSpecChanged)
+			}
+			continue
+		}
 		running, ok := pod.Annotations[resources.AnnotationConfigHash]
 		switch {
-		case !pod.DeletionTimestamp.IsZero() || running == hash:
+		case running == hash:
 			continue
 		case !ok:
 			// A pod from before the operator recorded configurations
@@ -222,9 +242,9 @@ func (r *ReplicationGroupReconciler) rollConfig(ctx context.Context, p *pass, re
 		// A group of one has nobody to hand the role to.
 		typ = corev1.EventTypeWarning
 	}
-	log.Info("Restarted member for a configuration change", "pod", klog.KObj(victim), "directives", keys)
-	r.Recorder.Eventf(rg, victim, typ, v1alpha1.EventMemberRestarted, "ConfigChange",
-		"deleted %s so that it restarts with the new configuration (%s)", victim.Name, strings.Join(keys, ", "))
+	log.Info("Restarted member for a change", "pod", klog.KObj(victim), "of", keys)
+	r.Recorder.Eventf(rg, victim, typ, v1alpha1.EventMemberRestarted, "RollingRestart",
+		"deleted %s so that it restarts with the new version of %s", victim.Name, strings.Join(keys, ", "))
 	return ctrl.Result{RequeueAfter: configRestartWait}, nil
 }
 

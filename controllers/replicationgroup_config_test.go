@@ -128,11 +128,18 @@ var _ = Describe("Configuration changes", func() {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rg.Namespace, Name: rg.StatefulSetName()}, sts)).To(Succeed())
 		return sts.Spec.Template.Annotations[resources.AnnotationConfigHash]
 	}
+	// templateSpecHash is the pod spec hash of the StatefulSet's template.
+	templateSpecHash := func(g Gomega) string {
+		sts := &appsv1.StatefulSet{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rg.Namespace, Name: rg.StatefulSetName()}, sts)).To(Succeed())
+		return sts.Spec.Template.Annotations[resources.AnnotationPodSpecHash]
+	}
 	expectPodsRun := func(g Gomega, hash string) {
 		for _, name := range rg.PodNames() {
 			pod := &corev1.Pod{}
 			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rg.Namespace, Name: name}, pod)).To(Succeed())
 			g.Expect(pod.Annotations).To(HaveKeyWithValue(resources.AnnotationConfigHash, hash), name)
+			g.Expect(pod.Annotations).To(HaveKeyWithValue(resources.AnnotationPodSpecHash, templateSpecHash(g)), name)
 		}
 	}
 
@@ -161,7 +168,11 @@ var _ = Describe("Configuration changes", func() {
 		}, "2s").Should(Succeed())
 	})
 
-	It("restarts the replicas one at a time, then the master after a switchover, for a directive that needs a restart", func() {
+	// expectRollingRestart makes change to the group and expects every
+	// member to restart, one at a time, replicas first, the master last
+	// after a switchover; the Progressing message names why.
+	expectRollingRestart := func(change func(*v1alpha1.ReplicationGroup), why string) {
+		GinkgoHelper()
 		// Play the StatefulSet controller: recreate a deleted pod from the
 		// current template, at its old IP; its member comes back as a
 		// replica of the current master, synced. Record who was missing.
@@ -219,7 +230,7 @@ var _ = Describe("Configuration changes", func() {
 		}()
 
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rg), rg)).To(Succeed())
-		rg.Spec.Config = v1alpha1.Config{"databases": "32"}
+		change(rg)
 		Expect(k8sClient.Update(ctx, rg)).To(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(rg), rg)).To(Succeed())
@@ -227,7 +238,7 @@ var _ = Describe("Configuration changes", func() {
 			c := meta.FindStatusCondition(rg.Status.Conditions, v1alpha1.ConditionProgressing)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Reason).To(Equal(v1alpha1.ReasonRollingUpdate))
-			g.Expect(c.Message).To(ContainSubstring("databases"))
+			g.Expect(c.Message).To(ContainSubstring(why))
 		}, "20s").Should(Succeed())
 
 		Eventually(func(g Gomega) {
@@ -246,9 +257,22 @@ var _ = Describe("Configuration changes", func() {
 		Expect(rg.Status.Master).NotTo(Equal("cache-0"))
 		Expect(rg.Status.LastFailover).NotTo(BeNil())
 		Expect(*rg.Status.LastFailover).To(And(HaveField("From", "cache-0"), HaveField("Reason", v1alpha1.ReasonSwitchover)))
-		Expect(fakeMembers.callLog()).NotTo(ContainElement(ContainSubstring("config set databases")))
 		Eventually(func(g Gomega) {
 			g.Expect(eventReasons(ctx, g, rg.Namespace)).To(ContainElements(v1alpha1.EventMemberRestarted, v1alpha1.EventPromoted))
 		}).Should(Succeed())
+	}
+
+	It("restarts the replicas one at a time, then the master after a switchover, for a directive that needs a restart", func() {
+		expectRollingRestart(func(rg *v1alpha1.ReplicationGroup) { rg.Spec.Config = v1alpha1.Config{"databases": "32"} }, "databases")
+		Expect(fakeMembers.callLog()).NotTo(ContainElement(ContainSubstring("config set databases")))
+	})
+
+	It("restarts the members the same way for a new image, which the OnDelete StatefulSet alone would not roll out", func() {
+		expectRollingRestart(func(rg *v1alpha1.ReplicationGroup) { rg.Spec.Image = "redis:7.0.15" }, "pod spec")
+		for _, name := range rg.PodNames() {
+			pod := &corev1.Pod{}
+			Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: rg.Namespace, Name: name}, pod)).To(Succeed())
+			Expect(pod.Spec.Containers[0].Image).To(Equal("redis:7.0.15"), name)
+		}
 	})
 })

@@ -86,6 +86,9 @@ type pass struct {
 	master   resources.Master
 	// views are the members as the replication phase saw them.
 	views []memberView
+	// podSpecHash is the pod spec hash of the StatefulSet's template as
+	// this pass applied it; "" when it could not.
+	podSpecHash string
 	observation
 }
 

@@ -164,6 +164,9 @@ func (r *ReplicationGroupReconciler) reconcileStatefulSet(ctx context.Context, p
 		return ctrl.Result{}, fmt.Errorf("get statefulset %s: %w", sts.Name, err)
 	}
 	err := r.apply(ctx, rg, sts)
+	if err == nil {
+		p.podSpecHash = sts.Spec.Template.Annotations[resources.AnnotationPodSpecHash]
+	}
 	if err == nil && existing.Spec.Replicas != nil && *existing.Spec.Replicas != *sts.Spec.Replicas {
 		r.recordScale(ctx, rg, *existing.Spec.Replicas, *sts.Spec.Replicas)
 	}

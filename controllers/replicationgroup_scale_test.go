@@ -96,7 +96,7 @@ func runPod(ctx context.Context, rg *v1alpha1.ReplicationGroup, i int, ip string
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: rg.PodName(i), Namespace: rg.Namespace,
 			Labels: sts.Spec.Template.Labels, Annotations: sts.Spec.Template.Annotations},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "redis", Image: "replikube:test"}}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "redis", Image: sts.Spec.Template.Spec.Containers[0].Image}}},
 	}
 	Expect(k8sClient.Create(ctx, pod)).To(Succeed())
 	pod.Status = corev1.PodStatus{

@@ -1,6 +1,9 @@
 package resources
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"strings"
 
@@ -36,6 +39,12 @@ const (
 	// CONFIG SET, and diffs the text against a newer one to tell a change
 	// it can apply live from one that needs a restart.
 	AnnotationConfig = "redis.replikube.io/config"
+	// AnnotationPodSpecHash on the pod template is PodSpecHash of its
+	// spec. A pod whose value differs from the template's runs an older
+	// spec (another image, resources, scheduling ...): under OnDelete the
+	// controller restarts it, replicas first, like a configuration change
+	// that needs a restart.
+	AnnotationPodSpecHash = "redis.replikube.io/pod-spec-hash"
 
 	EnvPodName  = "POD_NAME"
 	EnvPodIP    = "POD_IP"
@@ -156,30 +165,40 @@ func podTemplate(rg *v1alpha1.ReplicationGroup, ps PodSettings) corev1.PodTempla
 	annotations[AnnotationConfig] = ps.Config
 
 	p := &rg.Spec.Pod
+	spec := corev1.PodSpec{
+		Containers:                    []corev1.Container{container(rg, ps)},
+		Volumes:                       volumes(rg),
+		ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: v1alpha1.PodConditionSynced}},
+		TerminationGracePeriodSeconds: ptr.To[int64](30),
+		// The server talks to no API: no token, no service env vars.
+		AutomountServiceAccountToken: ptr.To(false),
+		EnableServiceLinks:           ptr.To(false),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot:   ptr.To(true),
+			RunAsUser:      ptr.To[int64](runAsID),
+			RunAsGroup:     ptr.To[int64](runAsID),
+			FSGroup:        ptr.To[int64](runAsID),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Affinity:                  p.Affinity,
+		Tolerations:               p.Tolerations,
+		NodeSelector:              p.NodeSelector,
+		TopologySpreadConstraints: p.TopologySpreadConstraints,
+		PriorityClassName:         p.PriorityClassName,
+	}
+	annotations[AnnotationPodSpecHash] = PodSpecHash(&spec)
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: podLabels(rg), Annotations: annotations},
-		Spec: corev1.PodSpec{
-			Containers:                    []corev1.Container{container(rg, ps)},
-			Volumes:                       volumes(rg),
-			ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: v1alpha1.PodConditionSynced}},
-			TerminationGracePeriodSeconds: ptr.To[int64](30),
-			// The server talks to no API: no token, no service env vars.
-			AutomountServiceAccountToken: ptr.To(false),
-			EnableServiceLinks:           ptr.To(false),
-			SecurityContext: &corev1.PodSecurityContext{
-				RunAsNonRoot:   ptr.To(true),
-				RunAsUser:      ptr.To[int64](runAsID),
-				RunAsGroup:     ptr.To[int64](runAsID),
-				FSGroup:        ptr.To[int64](runAsID),
-				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			},
-			Affinity:                  p.Affinity,
-			Tolerations:               p.Tolerations,
-			NodeSelector:              p.NodeSelector,
-			TopologySpreadConstraints: p.TopologySpreadConstraints,
-			PriorityClassName:         p.PriorityClassName,
-		},
+		Spec:       spec,
 	}
+}
+
+// PodSpecHash identifies a pod spec as the operator builds it (before the
+// API server's defaults): equal specs, equal hashes.
+func PodSpecHash(spec *corev1.PodSpec) string {
+	b, _ := json.Marshal(spec) // plain API types: it cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 func container(rg *v1alpha1.ReplicationGroup, ps PodSettings) corev1.Container {

@@ -250,3 +250,41 @@ func TestStatefulSetReplicasOverride(t *testing.T) {
 		}
 	}
 }
+
+// The pod spec hash moves with what a running pod cannot take without a
+// restart (image, resources, scheduling), and not with the configuration,
+// which the controller applies live when it can, or with the replica count.
+func TestPodSpecHash(t *testing.T) {
+	base := StatefulSet(group(), PodSettings{Image: "replikube:dev", ConfigHash: "a", Config: "hz 10\n"})
+	hashOf := func(sts *appsv1.StatefulSet) string {
+		t.Helper()
+		h := sts.Spec.Template.Annotations[AnnotationPodSpecHash]
+		if h != PodSpecHash(&sts.Spec.Template.Spec) {
+			t.Fatalf("template annotation %q is not the hash of its spec", h)
+		}
+		return h
+	}
+	want := hashOf(base)
+	for _, tt := range []struct {
+		name    string
+		rg      func(*v1alpha1.ReplicationGroup)
+		ps      PodSettings
+		changes bool
+	}{
+		{"same input", nil, PodSettings{Image: "replikube:dev", ConfigHash: "a", Config: "hz 10\n"}, false},
+		{"configuration", nil, PodSettings{Image: "replikube:dev", ConfigHash: "b", Config: "hz 20\n"}, false},
+		{"replicas", func(rg *v1alpha1.ReplicationGroup) { rg.Spec.Replicas = 5 }, PodSettings{Image: "replikube:dev", ConfigHash: "a", Config: "hz 10\n"}, false},
+		{"image", nil, PodSettings{Image: "redis:7.0.15", ConfigHash: "a", Config: "hz 10\n"}, true},
+		{"node selector", func(rg *v1alpha1.ReplicationGroup) { rg.Spec.Pod.NodeSelector = map[string]string{"disk": "ssd"} },
+			PodSettings{Image: "replikube:dev", ConfigHash: "a", Config: "hz 10\n"}, true},
+	} {
+		rg := group()
+		if tt.rg != nil {
+			tt.rg(rg)
+		}
+		got := hashOf(StatefulSet(rg, tt.ps))
+		if (got != want) != tt.changes {
+			t.Errorf("%s: hash %s, base %s, want a change: %v", tt.name, got, want, tt.changes)
+		}
+	}
+}

@@ -586,9 +586,11 @@ func tail(s string, n int) string {
 // Last, scaling to 1 removes the master's ordinal: a switchover comes first.
 func TestReplicationGroupScaleAndConfig(t *testing.T) {
 	e := start(t)
-	for _, tt := range []struct{ name, image string }{
-		{"replikube", "ghcr.io/replikube/replikube:e2e"},
-		{"redis-server", "redis:7.0.15"},
+	for _, tt := range []struct{ name, image, upgradeTo string }{
+		// The replikube group moves to redis-server on the way: a
+		// change of data plane with the data kept.
+		{"replikube", "ghcr.io/replikube/replikube:e2e", "redis:7.0.15"},
+		{"redis-server", "redis:7.0.15", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ns := "e2e-scale-" + tt.name
@@ -598,14 +600,15 @@ func TestReplicationGroupScaleAndConfig(t *testing.T) {
 			e.with(t).scaleAndConfigure(&v1alpha1.ReplicationGroup{
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cache"},
 				Spec:       v1alpha1.ReplicationGroupSpec{Replicas: 3, Image: tt.image},
-			})
+			}, tt.upgradeTo)
 		})
 	}
 }
 
 // scaleAndConfigure runs the scenario of TestReplicationGroupScaleAndConfig
-// on rg, a group of 3.
-func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup) {
+// on rg, a group of 3,
+// and then, when upgradeTo is set, moves it to that image.
+func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup, upgradeTo string) {
 	t := e.t
 	ns := rg.Namespace
 	rg, password := e.createSynced(rg)
@@ -641,14 +644,7 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup) {
 	scale(4)
 	scale(2)
 
-	uids := map[string]string{}
-	for _, name := range rg.PodNames() {
-		p, err := e.pod(ns, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		uids[name] = string(p.UID) + fmt.Sprint(restarts(p))
-	}
+	uids := podIdentities(e, rg)
 	if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
 		t.Fatal(err)
 	}
@@ -705,7 +701,79 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup) {
 	if err := e.k8s.Update(e.ctx, rg); err != nil {
 		t.Fatal(err)
 	}
-	e.eventually(2*resyncTimeout, "every member restarted with databases 32", func() error {
+	rg = e.waitRolledOut(rg, uids, master, "every member restarted with databases 32", nil)
+	e.eventually(10*time.Second, "CONFIG GET databases through the master Service", func() error {
+		got, err := writer.ConfigGet(e.ctx, "databases").Result()
+		if err != nil {
+			return err
+		}
+		if got["databases"] != "32" {
+			return fmt.Errorf("databases %q", got["databases"])
+		}
+		return nil
+	})
+	set("after-restart", "1")
+	for _, pod := range rg.PodNames() {
+		e.expectKeys(ns, pod, password, keys, resyncTimeout)
+	}
+
+	// A new image rolls out the same way: the OnDelete StatefulSet alone
+	// would leave the pods as they are.
+	if upgradeTo != "" {
+		master, uids = rg.Status.Master, podIdentities(e, rg)
+		if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
+			t.Fatal(err)
+		}
+		rg.Spec.Image = upgradeTo
+		if err := e.k8s.Update(e.ctx, rg); err != nil {
+			t.Fatal(err)
+		}
+		rg = e.waitRolledOut(rg, uids, master, "every member restarted with "+upgradeTo, func(p *corev1.Pod) error {
+			if img := p.Spec.Containers[0].Image; img != upgradeTo {
+				return fmt.Errorf("%s runs %s", p.Name, img)
+			}
+			return nil
+		})
+		set("after-image-change", "1")
+		for _, pod := range rg.PodNames() {
+			e.expectKeys(ns, pod, password, keys, resyncTimeout)
+		}
+	}
+
+	// Scaling to one member keeps ordinal 0: a master elsewhere (ordinal
+	// 1 after the restart for databases) moves back to it first, keeping
+	// the data.
+	t.Logf("master %s before scaling to 1", rg.Status.Master)
+	scale(1)
+	if rg.Status.Master != "cache-0" {
+		t.Errorf("master %s after scaling to 1", rg.Status.Master)
+	}
+}
+
+// podIdentities are the group's pods by name, each as its UID and restart
+// count: a restarted member has another.
+func podIdentities(e *env, rg *v1alpha1.ReplicationGroup) map[string]string {
+	e.t.Helper()
+	ids := map[string]string{}
+	for _, name := range rg.PodNames() {
+		p, err := e.pod(rg.Namespace, name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ids[name] = string(p.UID) + fmt.Sprint(restarts(p))
+	}
+	return ids
+}
+
+// waitRolledOut waits until every member of rg has restarted since uids
+// were taken (and passes check, when set) and the group is Ready and synced
+// again with its master moved away from master by a switchover, and
+// returns the group.
+func (e *env) waitRolledOut(rg *v1alpha1.ReplicationGroup, uids map[string]string, master, what string,
+	check func(*corev1.Pod) error) *v1alpha1.ReplicationGroup {
+	e.t.Helper()
+	ns := rg.Namespace
+	e.eventually(2*resyncTimeout, what, func() error {
 		got, err := e.group(ns, rg.Name)
 		if err != nil {
 			return err
@@ -724,33 +792,17 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup) {
 			if uids[name] == string(p.UID)+fmt.Sprint(restarts(p)) {
 				return fmt.Errorf("%s not restarted yet", name)
 			}
+			if check != nil {
+				if err := check(p); err != nil {
+					return err
+				}
+			}
 		}
 		rg = got
 		return nil
 	})
 	if lf := rg.Status.LastFailover; lf == nil || lf.Reason != v1alpha1.ReasonSwitchover || lf.From != master {
-		t.Errorf("lastFailover = %+v, want a switchover from %s", lf, master)
+		e.t.Errorf("lastFailover = %+v, want a switchover from %s", lf, master)
 	}
-	e.eventually(10*time.Second, "CONFIG GET databases through the master Service", func() error {
-		got, err := writer.ConfigGet(e.ctx, "databases").Result()
-		if err != nil {
-			return err
-		}
-		if got["databases"] != "32" {
-			return fmt.Errorf("databases %q", got["databases"])
-		}
-		return nil
-	})
-	set("after-restart", "1")
-	for _, pod := range rg.PodNames() {
-		e.expectKeys(ns, pod, password, keys, resyncTimeout)
-	}
-
-	// The master now sits at ordinal 1: scaling to one member moves it
-	// back to ordinal 0 first, keeping the data.
-	t.Logf("master %s before scaling to 1", rg.Status.Master)
-	scale(1)
-	if rg.Status.Master != "cache-0" {
-		t.Errorf("master %s after scaling to 1", rg.Status.Master)
-	}
+	return rg
 }
