@@ -117,6 +117,11 @@ type Engine struct {
 
 	nesting   int
 	propQueue []propOp
+	// propBytes and propArgs hold the copies of the arguments in
+	// propQueue: Propagators copy what they keep, so both are reused once
+	// the queue is flushed, sparing two allocations per write.
+	propBytes []byte
+	propArgs  [][]byte
 
 	Slowlog Slowlog
 	Latency map[string]*LatencyEvent
@@ -389,11 +394,13 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 	errBefore := c.errCount
 	prevOverride, prevNoProp := c.propOverride, c.noPropagate
 	c.propOverride, c.noPropagate = nil, false
+	e.KS.FixTime()
 	e.nesting++
 	start := monotonic()
 	cmd.Handler(c, args)
 	dur := monotonic() - start
 	e.nesting--
+	e.KS.ReleaseTime()
 	e.KS.Account()
 
 	if c.block == nil {
@@ -417,7 +424,7 @@ func (e *Engine) Call(c *Client, cmd *Command, args [][]byte) {
 				e.propQueue = append(e.propQueue, propOp{db: c.DB.ID, argv: argv})
 			}
 		} else if cmd.Flags&Write != 0 || cmd.Flags&MayReplicate != 0 {
-			e.propQueue = append(e.propQueue, propOp{db: c.DB.ID, argv: cloneArgs(args)})
+			e.propQueue = append(e.propQueue, propOp{db: c.DB.ID, argv: e.propCopy(args)})
 		}
 	}
 	c.propOverride, c.noPropagate = prevOverride, prevNoProp
@@ -437,6 +444,7 @@ func monotonic() time.Duration { return time.Since(monoBase) }
 // complete. The caller holds e.Mu.
 func (e *Engine) RecoverFromPanic(c *Client) {
 	e.nesting = 0
+	e.KS.ResetTime()
 	e.propQueue = nil
 	e.KS.Account()
 	c.Flags &^= FlagExecuting
@@ -464,18 +472,46 @@ func (e *Engine) flushPropagation() {
 	}
 	q := e.propQueue
 	e.propQueue = nil
-	if e.Prop == nil {
+	if e.Prop != nil {
+		if len(q) == 1 {
+			e.Prop.Propagate(q[0].db, q[0].argv)
+		} else {
+			e.Prop.Propagate(q[0].db, [][]byte{[]byte("MULTI")})
+			for _, op := range q {
+				e.Prop.Propagate(op.db, op.argv)
+			}
+			e.Prop.Propagate(q[len(q)-1].db, [][]byte{[]byte("EXEC")})
+		}
+	}
+	// Nothing refers to the copies any more (unless a Propagator queued
+	// more meanwhile): reuse their memory, unless a burst made it large.
+	if len(e.propQueue) > 0 {
 		return
 	}
-	if len(q) == 1 {
-		e.Prop.Propagate(q[0].db, q[0].argv)
-		return
+	clear(q)
+	if cap(q) <= 1024 {
+		e.propQueue = q[:0]
 	}
-	e.Prop.Propagate(q[0].db, [][]byte{[]byte("MULTI")})
-	for _, op := range q {
-		e.Prop.Propagate(op.db, op.argv)
+	if cap(e.propBytes) > 1<<20 {
+		e.propBytes = nil
 	}
-	e.Prop.Propagate(q[len(q)-1].db, [][]byte{[]byte("EXEC")})
+	if cap(e.propArgs) > 1024 {
+		e.propArgs = nil
+	}
+	e.propBytes, e.propArgs = e.propBytes[:0], e.propArgs[:0]
+}
+
+// propCopy copies args for propQueue into propBytes and propArgs. A copy
+// stays valid until the queue is flushed: appends that reallocate leave
+// earlier copies in the old arrays.
+func (e *Engine) propCopy(args [][]byte) [][]byte {
+	start := len(e.propArgs)
+	for _, a := range args {
+		from := len(e.propBytes)
+		e.propBytes = append(e.propBytes, a...)
+		e.propArgs = append(e.propArgs, e.propBytes[from:len(e.propBytes):len(e.propBytes)])
+	}
+	return e.propArgs[start:len(e.propArgs):len(e.propArgs)]
 }
 
 // performEvictions evicts keys until used memory fits maxmemory; it

@@ -1,6 +1,11 @@
 package command
 
-import "testing"
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
 
 func TestMultiExec(t *testing.T) {
 	te := newTestEnv(t)
@@ -80,4 +85,39 @@ func TestExecCommandAbort(t *testing.T) {
 		}
 	}
 	ktRun(t, te, c, []ktCase{{"GET k", "nil"}, {"EXEC", "(error) " + ErrExecWithoutMulti}})
+}
+
+// The copies of propagated arguments share reused memory: a transaction
+// whose copies outgrow it, and the writes after it, still propagate
+// byte for byte.
+func TestPropagationCopies(t *testing.T) {
+	te := newTestEnv(t)
+	c := te.client()
+	var want [][]string
+	te.do(c, "MULTI")
+	want = append(want, []string{"MULTI"})
+	for i := range 40 {
+		k, v := fmt.Sprintf("k%d", i), strings.Repeat(string(rune('a'+i%26)), 100*i)
+		te.do(c, "SET", k, v)
+		want = append(want, []string{"SET", k, v})
+	}
+	te.do(c, "EXEC")
+	want = append(want, []string{"EXEC"})
+	for i := range 5 {
+		k, v := fmt.Sprintf("after%d", i), strings.Repeat("z", i)
+		te.do(c, "SET", k, v)
+		want = append(want, []string{"SET", k, v})
+	}
+	if !reflect.DeepEqual(te.prop, want) {
+		t.Fatalf("propagated %d commands, want %d; first difference:\n%s", len(te.prop), len(want), firstDiff(te.prop, want))
+	}
+}
+
+func firstDiff(got, want [][]string) string {
+	for i := range min(len(got), len(want)) {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			return fmt.Sprintf("#%d: got %.80q, want %.80q", i, got[i], want[i])
+		}
+	}
+	return "one is a prefix of the other"
 }
