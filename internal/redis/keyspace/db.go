@@ -39,7 +39,7 @@ func (db *DB) Keyspace() *Keyspace { return db.ks }
 
 // IsExpired reports whether e is logically expired now.
 func (db *DB) IsExpired(e *KeyEntry) bool {
-	return e.Val.Expire != 0 && e.Val.Expire <= db.ks.Clock() && !db.ks.IgnoreExpiry
+	return e.Val.Expire != 0 && e.Val.Expire <= db.ks.Now() && !db.ks.IgnoreExpiry
 }
 
 // expireIfNeeded removes e if it is expired and reports whether the key must

@@ -57,7 +57,7 @@ func (ks *Keyspace) InitAccess(o *Object) {
 	o.LRU = ks.lruClock()
 }
 
-func (ks *Keyspace) lfuTime() uint32 { return uint32(ks.Clock()/60000) & 0xffff }
+func (ks *Keyspace) lfuTime() uint32 { return uint32(ks.Now()/60000) & 0xffff }
 
 func (ks *Keyspace) lfuDecr(lru uint32) uint8 {
 	ldt := lru >> 8

@@ -133,6 +133,10 @@ type Keyspace struct {
 	// snapshots (see snapshot.go).
 	snap      SnapshotSink
 	snapEpoch uint32
+	// fixedNow, when not 0, is the time of the running command (FixTime),
+	// fixedDepth how many FixTime calls are open.
+	fixedNow   int64
+	fixedDepth int
 }
 
 // Stats are the counters INFO reports.
@@ -155,8 +159,39 @@ func New(n int, clock Clock) *Keyspace {
 	return ks
 }
 
-// Now is the clock reading.
-func (ks *Keyspace) Now() int64 { return ks.Clock() }
+// Now is the clock reading, or the time fixed by FixTime.
+func (ks *Keyspace) Now() int64 {
+	if ks.fixedNow != 0 {
+		return ks.fixedNow
+	}
+	return ks.Clock()
+}
+
+// FixTime reads the clock once and makes Now, expiry and the LRU clock
+// use that reading until ReleaseTime, as Redis fixes the time of a
+// command (and of all the commands of an EXEC) while it runs: a key
+// cannot expire half way through, and a command reads the clock once
+// instead of at every access.
+// Calls nest: the outermost fixes the time, its ReleaseTime frees it.
+func (ks *Keyspace) FixTime() {
+	if ks.fixedDepth == 0 {
+		ks.fixedNow = ks.Clock()
+	}
+	ks.fixedDepth++
+}
+
+// ReleaseTime undoes FixTime.
+func (ks *Keyspace) ReleaseTime() {
+	if ks.fixedDepth > 0 {
+		ks.fixedDepth--
+	}
+	if ks.fixedDepth == 0 {
+		ks.fixedNow = 0
+	}
+}
+
+// ResetTime frees the time whatever the nesting (after a panic).
+func (ks *Keyspace) ResetTime() { ks.fixedNow, ks.fixedDepth = 0, 0 }
 
 // UsedMemory is the accounted size of all keys and values.
 func (ks *Keyspace) UsedMemory() int64 { return ks.mem }
@@ -218,7 +253,7 @@ func (ks *Keyspace) FlushAll() int {
 }
 
 // lruClock is Redis's LRU clock: seconds, 24 bits.
-func (ks *Keyspace) lruClock() uint32 { return uint32(ks.Clock()/1000) & (1<<24 - 1) }
+func (ks *Keyspace) lruClock() uint32 { return uint32(ks.Now()/1000) & (1<<24 - 1) }
 
 // Overhead per key of the accounting: dictionary entry, bucket slot,
 // object header. Chosen to mirror what the Go heap really spends.

@@ -35,6 +35,9 @@ func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error
 		return nil, &Error{Name: rd.name, Offset: 5, Msg: fmt.Sprintf("can't handle RDB format version %s", hdr[5:])}
 	}
 	meta := &Meta{Version: ver, ReplStreamDB: -1, Aux: map[string]string{}}
+	// One clock reading stamps every key's LRU clock, not one per key.
+	ks.FixTime()
+	defer ks.ReleaseTime()
 	l := loader{rd: rd, ks: ks, opt: opt, ver: ver}
 	db := ks.DBs[0]
 	expire, idle, freq := int64(0), int64(-1), -1
