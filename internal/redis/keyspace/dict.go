@@ -198,6 +198,18 @@ func (d *Dict[V]) AddOrFind(key []byte) (e *Entry[V], created bool) {
 			return e, false
 		}
 	}
+	e = &Entry[V]{Key: string(key)}
+	d.link(e, hash)
+	return e, true
+}
+
+// AddNew links e, whose key must be absent, for callers that allocate
+// their entries themselves (a sorted set keeps a member's skiplist levels
+// in the same allocation).
+func (d *Dict[V]) AddNew(e *Entry[V]) { d.link(e, d.hashString(e.Key)) }
+
+// link adds e, a new key with hash hash, growing the table if needed.
+func (d *Dict[V]) link(e *Entry[V], hash uint64) {
 	d.expandIfNeeded()
 	if d.rehashing() {
 		d.rehashStep(1)
@@ -208,10 +220,9 @@ func (d *Dict[V]) AddOrFind(key []byte) (e *Entry[V], created bool) {
 	}
 	tb := &d.ht[t]
 	h := hash & uint64(len(tb.buckets)-1)
-	e = &Entry[V]{Key: string(key), next: tb.buckets[h]}
+	e.next = tb.buckets[h]
 	tb.buckets[h] = e
 	tb.used++
-	return e, true
 }
 
 // Set stores val under key and reports whether the key was new.

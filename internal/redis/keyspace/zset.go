@@ -188,19 +188,58 @@ func (z *ZSet) storeScore(f float64) float64 {
 // Insert adds member, which must be absent, and returns its element. The
 // caller has called Grow.
 func (z *ZSet) Insert(member []byte, score float64) *ZElem {
-	e, created := z.dict.AddOrFind(member)
-	if !created {
+	if e := z.dict.FindBytes(member); e != nil {
 		return z.UpdateScore(e, score)
 	}
-	z.bytes += int64(len(e.Key))
 	lvl := zRandomLevel()
-	if lvl == 1 {
-		e.Val.level = e.Val.inline[:]
-	} else {
-		e.Val.level = make([]zLevel, lvl)
-		z.extra += int64(lvl - 1)
-	}
+	e := newZElem(string(member), lvl)
+	z.dict.AddNew(e)
+	z.bytes += int64(len(e.Key))
+	z.extra += int64(lvl - 1)
 	z.link(e, z.storeScore(score))
+	return e
+}
+
+// newZElem allocates a member with lvl skiplist levels. Levels beyond the
+// inline one live in the same allocation as the node, as in Redis's
+// zskiplistNode: a search walks the upper levels of the nodes it passes,
+// and a separate array would cost one more cache miss per step.
+func newZElem(member string, lvl int) *ZElem {
+	var (
+		e  *ZElem
+		lv []zLevel
+	)
+	switch {
+	case lvl == 1:
+		e = &ZElem{}
+		lv = e.Val.inline[:]
+	case lvl == 2:
+		n := &struct {
+			ZElem
+			l [2]zLevel
+		}{}
+		e, lv = &n.ZElem, n.l[:]
+	case lvl <= 4:
+		n := &struct {
+			ZElem
+			l [4]zLevel
+		}{}
+		e, lv = &n.ZElem, n.l[:]
+	case lvl <= 8:
+		n := &struct {
+			ZElem
+			l [8]zLevel
+		}{}
+		e, lv = &n.ZElem, n.l[:]
+	default:
+		n := &struct {
+			ZElem
+			l [zMaxLevel]zLevel
+		}{}
+		e, lv = &n.ZElem, n.l[:]
+	}
+	e.Key = member
+	e.Val.level = lv[:lvl:lvl]
 	return e
 }
 
