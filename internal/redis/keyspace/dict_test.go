@@ -203,3 +203,36 @@ func TestRandomEvictionFindsTheOnlyPopulatedDB(t *testing.T) {
 		}
 	}
 }
+
+// Keys of every length, embedded in their entry or not, come back as
+// given, and stay so when the caller reuses its buffer.
+func TestDictEmbeddedKeys(t *testing.T) {
+	d := NewDict[int]()
+	lengths := []int{0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000}
+	buf := make([]byte, 1000)
+	for i, n := range lengths {
+		for j := range buf[:n] {
+			buf[j] = byte('a' + (i+j)%26)
+		}
+		if !d.Set(buf[:n], i) {
+			t.Fatalf("key of %d bytes not new", n)
+		}
+		want := string(buf[:n])
+		for j := range buf {
+			buf[j] = '#' // the caller's buffer changes: the key must not
+		}
+		e := d.Find(want)
+		if e == nil || e.Key != want || e.Val != i {
+			t.Fatalf("key of %d bytes: got %+v", n, e)
+		}
+	}
+	for i, n := range lengths {
+		key := make([]byte, n)
+		for j := range key {
+			key[j] = byte('a' + (i+j)%26)
+		}
+		if e := d.FindBytes(key); e == nil || e.Val != i || len(e.Key) != n {
+			t.Errorf("key of %d bytes lost after more inserts: %+v", n, e)
+		}
+	}
+}
