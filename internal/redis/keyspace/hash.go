@@ -1,40 +1,33 @@
 package keyspace
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"unsafe"
 )
 
 // Hash is a hash value in one of Redis 7.0's two encodings:
 //
-//   - "listpack": field/value pairs in insertion order, searched linearly,
-//     used while the hash has at most hash-max-listpack-entries fields and
-//     no field or value longer than hash-max-listpack-value bytes;
+//   - "listpack": field/value pairs in insertion order, in one byte slice
+//     (each field and value preceded by its length as a uvarint), searched
+//     linearly, used while the hash has at most hash-max-listpack-entries
+//     fields and no field or value longer than hash-max-listpack-value
+//     bytes. One allocation holds the whole hash, as Redis's listpack;
 //   - "hashtable": a Dict, once either limit was exceeded.
 //
 // The conversion is one way, as in Redis: a hash that shrank stays a
 // hashtable. Callers pass the limits to the mutators that can exceed them.
 type Hash struct {
-	lp    []hashPair    // listpack encoding, used while dict is nil
+	lp    []byte        // listpack encoding, used while dict is nil
+	n     int           // pairs in lp
 	dict  *Dict[[]byte] // hashtable encoding
 	bytes int64         // sum of field and value lengths
 }
 
-// hashPair is one listpack entry: field and value share one allocation.
-type hashPair struct {
-	buf  []byte
-	flen int
-}
-
-func (p *hashPair) field() []byte { return p.buf[:p.flen:p.flen] }
-func (p *hashPair) value() []byte { return p.buf[p.flen:] }
-
-// Memory accounting: the value header, a listpack slot, and a hashtable
-// entry (key string header, value slice header, chain pointer) plus its
-// bucket pointer.
+// Memory accounting: the value header, and a hashtable entry (key string
+// header, value slice header, chain pointer) plus its bucket pointer.
 const (
-	hashHeader     = 48
-	hashPairSize   = 32
+	hashHeader     = 56
 	hashEntrySize  = 48
 	dictBucketSize = 8
 )
@@ -55,21 +48,17 @@ func (h *Hash) Encoding() string {
 
 // MemUsage implements Value.
 func (h *Hash) MemUsage() int64 {
-	m := hashHeader + int64(cap(h.lp))*hashPairSize + h.bytes
 	if h.dict != nil {
-		m += int64(h.dict.Len())*hashEntrySize + int64(h.dict.Buckets())*dictBucketSize
+		return hashHeader + h.bytes + int64(h.dict.Len())*hashEntrySize + int64(h.dict.Buckets())*dictBucketSize
 	}
-	return m
+	return hashHeader + int64(cap(h.lp))
 }
 
 // Clone implements Value: a deep copy in the same encoding.
 func (h *Hash) Clone() Value {
-	out := &Hash{bytes: h.bytes}
+	out := &Hash{bytes: h.bytes, n: h.n}
 	if h.dict == nil {
-		out.lp = make([]hashPair, len(h.lp))
-		for i, p := range h.lp {
-			out.lp[i] = hashPair{buf: append([]byte(nil), p.buf...), flen: p.flen}
-		}
+		out.lp = append([]byte(nil), h.lp...)
 		return out
 	}
 	out.dict = NewDict[[]byte]()
@@ -85,19 +74,51 @@ func (h *Hash) Len() int {
 	if h.dict != nil {
 		return h.dict.Len()
 	}
-	return len(h.lp)
+	return h.n
 }
 
 // IsListpack reports whether the hash still has the small encoding.
 func (h *Hash) IsListpack() bool { return h.dict == nil }
 
-func (h *Hash) lpIndex(field []byte) int {
-	for i := range h.lp {
-		if string(h.lp[i].field()) == string(field) {
-			return i
+// lpPair is one pair of the listpack: its field and value (views of lp)
+// and where its bytes start and end.
+type lpPair struct {
+	field, value []byte
+	start, end   int
+}
+
+// lpNext decodes the pair at offset off of lp.
+func lpNext(lp []byte, off int) lpPair {
+	p := lpPair{start: off}
+	flen, k := binary.Uvarint(lp[off:])
+	off += k
+	p.field = lp[off : off+int(flen) : off+int(flen)]
+	off += int(flen)
+	vlen, k := binary.Uvarint(lp[off:])
+	off += k
+	p.value = lp[off : off+int(vlen) : off+int(vlen)]
+	p.end = off + int(vlen)
+	return p
+}
+
+// appendPair encodes a pair at the end of lp.
+func appendPair(lp, field, value []byte) []byte {
+	lp = binary.AppendUvarint(lp, uint64(len(field)))
+	lp = append(lp, field...)
+	lp = binary.AppendUvarint(lp, uint64(len(value)))
+	return append(lp, value...)
+}
+
+// lpFind returns the pair of field, ok false when absent.
+func (h *Hash) lpFind(field []byte) (lpPair, bool) {
+	for off := 0; off < len(h.lp); {
+		p := lpNext(h.lp, off)
+		if string(p.field) == string(field) {
+			return p, true
 		}
+		off = p.end
 	}
-	return -1
+	return lpPair{}, false
 }
 
 // Get returns the value of field; the slice is the hash's own and must not
@@ -109,8 +130,8 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 		}
 		return nil, false
 	}
-	if i := h.lpIndex(field); i >= 0 {
-		return h.lp[i].value(), true
+	if p, ok := h.lpFind(field); ok {
+		return p.value, true
 	}
 	return nil, false
 }
@@ -137,24 +158,26 @@ func (h *Hash) Set(field, value []byte, maxEntries, maxValue int) (created bool)
 		h.bytes += int64(len(value))
 		return created
 	}
-	if i := h.lpIndex(field); i >= 0 {
-		p := &h.lp[i]
-		h.bytes += int64(len(value)) - int64(len(p.buf)-p.flen)
-		if cap(p.buf)-p.flen >= len(value) {
-			p.buf = append(p.buf[:p.flen], value...)
+	if p, ok := h.lpFind(field); ok {
+		h.bytes += int64(len(value)) - int64(len(p.value))
+		if len(p.value) == len(value) {
+			copy(p.value, value)
 		} else {
-			p.buf = append(append(make([]byte, 0, len(field)+len(value)), field...), value...)
+			// Rebuild: the pair keeps its place, as in a listpack.
+			lp := make([]byte, 0, len(h.lp)-len(p.value)+len(value)+binary.MaxVarintLen64)
+			lp = append(lp, h.lp[:p.start]...)
+			lp = appendPair(lp, p.field, value)
+			h.lp = append(lp, h.lp[p.end:]...)
 		}
-		if len(h.lp) > maxEntries {
+		if h.n > maxEntries {
 			h.convert() // the limit was lowered since the hash grew
 		}
 		return false
 	}
-	buf := make([]byte, 0, len(field)+len(value))
-	buf = append(append(buf, field...), value...)
-	h.lp = append(h.lp, hashPair{buf: buf, flen: len(field)})
-	h.bytes += int64(len(buf))
-	if len(h.lp) > maxEntries {
+	h.lp = appendPair(h.lp, field, value)
+	h.n++
+	h.bytes += int64(len(field) + len(value))
+	if h.n > maxEntries {
 		h.convert()
 	}
 	return true
@@ -181,24 +204,27 @@ func (h *Hash) Delete(field []byte) bool {
 		h.dict.ShrinkIfNeeded()
 		return true
 	}
-	i := h.lpIndex(field)
-	if i < 0 {
+	p, ok := h.lpFind(field)
+	if !ok {
 		return false
 	}
-	h.bytes -= int64(len(h.lp[i].buf))
-	copy(h.lp[i:], h.lp[i+1:])
-	h.lp[len(h.lp)-1] = hashPair{}
-	h.lp = h.lp[:len(h.lp)-1]
+	h.bytes -= int64(len(p.field) + len(p.value))
+	h.lp = append(h.lp[:p.start], h.lp[p.end:]...)
+	h.n--
+	if h.n == 0 {
+		h.lp = nil
+	}
 	return true
 }
 
 // convert moves the pairs into a hashtable.
 func (h *Hash) convert() {
 	d := NewDict[[]byte]()
-	for _, p := range h.lp {
-		d.Set(p.field(), append([]byte(nil), p.value()...))
-	}
-	h.dict, h.lp = d, nil
+	h.Each(func(field, value []byte) bool {
+		d.Set(field, append([]byte(nil), value...))
+		return true
+	})
+	h.dict, h.lp, h.n = d, nil, 0
 }
 
 // Each calls fn for every field and value until fn returns false: in
@@ -210,10 +236,12 @@ func (h *Hash) Each(fn func(field, value []byte) bool) {
 		h.dict.Each(func(e *Entry[[]byte]) bool { return fn(stringBytes(e.Key), e.Val) })
 		return
 	}
-	for i := range h.lp {
-		if !fn(h.lp[i].field(), h.lp[i].value()) {
+	for off := 0; off < len(h.lp); {
+		p := lpNext(h.lp, off)
+		if !fn(p.field, p.value) {
 			return
 		}
+		off = p.end
 	}
 }
 
@@ -224,8 +252,16 @@ func (h *Hash) Random(r *rand.Rand) (field, value []byte) {
 		e := h.dict.Random(r)
 		return stringBytes(e.Key), e.Val
 	}
-	p := &h.lp[r.IntN(len(h.lp))]
-	return p.field(), p.value()
+	i := r.IntN(h.n)
+	h.Each(func(f, v []byte) bool {
+		if i == 0 {
+			field, value = f, v
+			return false
+		}
+		i--
+		return true
+	})
+	return field, value
 }
 
 // Scan visits the pairs of one step of a hashtable SCAN and returns the

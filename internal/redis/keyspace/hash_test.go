@@ -1,8 +1,10 @@
 package keyspace
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -239,5 +241,53 @@ func TestHashRandomListpack(t *testing.T) {
 	}
 	if next := h.Scan(0, func(f, v []byte) {}); next != 0 {
 		t.Errorf("listpack scan cursor %d", next)
+	}
+}
+
+// The listpack encoding keeps pairs in one slice: updates of another
+// length keep the pair in place, deletes keep the order, and lengths that
+// take several bytes to encode round trip.
+func TestHashListpackLayout(t *testing.T) {
+	h := NewHash()
+	long := bytes.Repeat([]byte("L"), 300) // a two-byte length
+	for _, kv := range [][2]string{{"a", "1"}, {"b", "22"}, {"c", "333"}, {"d", string(long)}} {
+		if !h.Set([]byte(kv[0]), []byte(kv[1]), 128, 1000) {
+			t.Fatalf("%s not new", kv[0])
+		}
+	}
+	h.Set([]byte("b"), []byte("a much longer value"), 128, 1000)
+	h.Set([]byte("c"), []byte("x"), 128, 1000)
+	h.Set([]byte("a"), []byte("9"), 128, 1000) // same length: in place
+	if !h.Delete([]byte("c")) || h.Delete([]byte("c")) {
+		t.Fatal("delete c")
+	}
+	var got []string
+	h.Each(func(f, v []byte) bool {
+		got = append(got, string(f)+"="+string(v))
+		return true
+	})
+	want := []string{"a=9", "b=a much longer value", "d=" + string(long)}
+	if !slices.Equal(got, want) || h.Len() != 3 || !h.IsListpack() {
+		t.Fatalf("pairs %q (len %d, listpack %v), want %q", got, h.Len(), h.IsListpack(), want)
+	}
+	if h.bytes != int64(1+1+1+19+1+300) {
+		t.Fatalf("bytes %d", h.bytes)
+	}
+	seen := map[string]bool{}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		f, _ := h.Random(r)
+		seen[string(f)] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("Random reached %v", seen)
+	}
+	for _, f := range []string{"a", "b", "d"} {
+		if !h.Delete([]byte(f)) {
+			t.Fatalf("delete %s", f)
+		}
+	}
+	if h.Len() != 0 || h.lp != nil || h.bytes != 0 {
+		t.Fatalf("emptied hash: len %d lp %q bytes %d", h.Len(), h.lp, h.bytes)
 	}
 }
