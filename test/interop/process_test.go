@@ -186,6 +186,12 @@ func TestRestartKeepsData(t *testing.T) {
 	if !strings.Contains(p.log(t), "DB saved on disk") {
 		t.Fatalf("no save at SIGTERM:\n%s", p.log(t))
 	}
+	// As redis-server: one "User requested shutdown..." per shutdown,
+	// whether a signal or SHUTDOWN asked for it (the log file is shared
+	// by the restarts below).
+	if n := strings.Count(p.log(t), "User requested shutdown..."); n != 1 {
+		t.Errorf("%d shutdown lines after SIGTERM:\n%s", n, p.log(t))
+	}
 
 	p = startProc(t, dir, "--save", "3600 1")
 	c = client(t, p.addr)
@@ -197,6 +203,9 @@ func TestRestartKeepsData(t *testing.T) {
 	_ = c.Do(context.Background(), "shutdown").Err()
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("exit code %d after SHUTDOWN", code)
+	}
+	if n := strings.Count(p.log(t), "User requested shutdown..."); n != 2 {
+		t.Errorf("%d shutdown lines after SIGTERM and SHUTDOWN:\n%s", n, p.log(t))
 	}
 
 	p = startProc(t, dir, "--save", "")

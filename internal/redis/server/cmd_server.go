@@ -122,7 +122,9 @@ func (s *Server) cmdShutdown(c *command.Client, args [][]byte) {
 		return
 	}
 	s.log.Warningf("User requested shutdown...")
+	s.shutdownLogged.Store(true)
 	if err := s.persist.shutdownSave(mode); err != nil && !force {
+		s.shutdownLogged.Store(false)
 		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
 		return
 	}

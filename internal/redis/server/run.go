@@ -135,7 +135,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // connections, remove the pid file.
 func (s *Server) finishShutdown(serveErr chan error) int {
 	log := s.log
-	log.Warningf("User requested shutdown...")
+	if !s.shutdownLogged.Load() {
+		log.Warningf("User requested shutdown...")
+	}
 	code := 0
 	if s.BeforeExit != nil {
 		if err := s.BeforeExit(s.ShutdownMode()); err != nil {

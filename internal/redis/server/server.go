@@ -75,8 +75,11 @@ type Server struct {
 
 	// ShutdownRequested is closed when SHUTDOWN asks the process to exit.
 	ShutdownRequested chan struct{}
-	shutdownOnce      sync.Once
-	shutdownMode      atomic.Value // string: "", "save", "nosave"
+	// shutdownLogged: SHUTDOWN logged "User requested shutdown...", which
+	// the exit path must not log again.
+	shutdownLogged atomic.Bool
+	shutdownOnce   sync.Once
+	shutdownMode   atomic.Value // string: "", "save", "nosave"
 
 	startTime time.Time
 	runID     string
