@@ -327,7 +327,7 @@ func (l *eventLoop) process(cn *conn) {
 			e.Dispatch(c, args)
 			s.ks.IgnoreExpiry = false
 			c.W.Buf = c.W.Buf[:mark]
-			s.repl.masterApplied(cn.rd.Last())
+			s.repl.masterApplied(cn.rd.Last(), l.now)
 			continue
 		}
 		e.Dispatch(c, args)

@@ -482,8 +482,8 @@ func (r *replState) feedStream(b []byte) {
 		return
 	}
 	lim := r.s.cfg.ClientOutputBufferLimit[1]
-	now := time.Now()
-	for _, rp := range append([]*replica(nil), r.replicas...) {
+	var over []*replica
+	for _, rp := range r.replicas {
 		var size int
 		switch {
 		case rp.state == replWaitBgsave:
@@ -495,20 +495,25 @@ func (r *replState) feedStream(b []byte) {
 			rp.cn.send(b)
 			size = rp.cn.unsent()
 		}
-		if r.overLimit(rp, lim, int64(size), now) {
-			r.s.log.Warningf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", rp.c.Addr)
-			rp.cn.l.closeConn(rp.cn)
+		if r.overLimit(rp, lim, int64(size)) {
+			over = append(over, rp)
 		}
+	}
+	// Closing a replica changes r.replicas: after the loop.
+	for _, rp := range over {
+		r.s.log.Warningf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", rp.c.Addr)
+		rp.cn.l.closeConn(rp.cn)
 	}
 }
 
 // overLimit applies client-output-buffer-limit replica: over the hard
 // limit, or over the soft one for longer than its seconds.
-func (r *replState) overLimit(rp *replica, lim OutputLimit, size int64, now time.Time) bool {
+func (r *replState) overLimit(rp *replica, lim OutputLimit, size int64) bool {
 	if lim.Hard > 0 && size > lim.Hard {
 		return true
 	}
 	if lim.Soft > 0 && size > lim.Soft {
+		now := time.Now()
 		if rp.softSince.IsZero() {
 			rp.softSince = now
 		}

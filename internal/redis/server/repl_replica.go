@@ -345,9 +345,10 @@ func (r *replState) synced(reply replication.PSyncReply) {
 // masterApplied accounts a command of the master's stream once applied:
 // an ACK when the master asked for one (at the offset before the GETACK,
 // as Redis), then the bytes go to our offset, backlog and replicas
-// verbatim. The caller holds the engine lock.
-func (r *replState) masterApplied(raw []byte) {
-	r.lastIO = time.Now()
+// verbatim. now is the event loop's time of the batch. The caller holds
+// the engine lock.
+func (r *replState) masterApplied(raw []byte, now time.Time) {
+	r.lastIO = now
 	if r.ackPending {
 		r.ackPending = false
 		r.sendAck()
