@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb/codec"
@@ -39,42 +40,110 @@ func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error
 	ks.FixTime()
 	defer ks.ReleaseTime()
 	l := loader{rd: rd, ks: ks, opt: opt, ver: ver}
-	db := ks.DBs[0]
+
+	// Two stages, as two cores make them faster than one: a goroutine
+	// reads the stream and builds each value (strings, LZF, listpacks,
+	// whole containers: nothing shared), and this one adds them to the
+	// keyspace, in file order. Batches go back and forth so that the
+	// handover costs nothing per key. Load returns only once the reader
+	// has stopped, so r is left exactly after the RDB.
+	full := make(chan []loadRec, 4)
+	free := make(chan []loadRec, 6)
+	done := make(chan struct{})
+	var (
+		stop    atomic.Bool
+		readErr error
+	)
+	go func() {
+		defer close(done)
+		defer close(full)
+		readErr = l.read(meta, full, free, &stop)
+	}()
+	err = l.apply(meta, full, free)
+	if err != nil {
+		stop.Store(true)
+		for range full {
+		}
+	}
+	<-done
+	if err == nil {
+		err = readErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+// loadRec is one step of the file for the keyspace: a key with its value
+// and metadata, a SELECTDB or a RESIZEDB.
+type loadRec struct {
+	op     byte // 0 for a key, else OpSelectDB or OpResizeDB
+	db     int
+	keys   uint64 // RESIZEDB
+	exps   uint64
+	at     int64 // offset of the key's record, for errors
+	key    []byte
+	val    keyspace.Value
+	expire int64
+	idle   int64
+	freq   int
+}
+
+// loadBatch is how many records travel together between the stages.
+const loadBatch = 256
+
+// read is the first stage of Load: it decodes the stream into records
+// until the checksum, an error, or stop.
+func (l *loader) read(meta *Meta, full chan<- []loadRec, free <-chan []loadRec, stop *atomic.Bool) error {
+	rd, ver := l.rd, l.ver
+	batch := make([]loadRec, 0, loadBatch)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		full <- batch
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]loadRec, 0, loadBatch)
+		}
+	}
 	expire, idle, freq := int64(0), int64(-1), -1
-	for {
+	for !stop.Load() {
 		t, err := rd.byte()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch t {
 		case OpExpireTime:
 			p, err := rd.next(4)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			expire = int64(int32(binary.LittleEndian.Uint32(p))) * 1000
 			continue
 		case OpExpireTimeMS:
 			p, err := rd.next(8)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			expire = int64(binary.LittleEndian.Uint64(p))
 			continue
 		case OpIdle:
 			n, enc, err := rd.length()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if enc {
-				return nil, rd.fail("invalid idle time")
+				return rd.fail("invalid idle time")
 			}
 			idle = int64(min(n, math.MaxInt64))
 			continue
 		case OpFreq:
 			f, err := rd.byte()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			freq = int(f)
 			continue
@@ -83,85 +152,113 @@ func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error
 				sum := rd.crc
 				p, err := rd.next(8)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if got := binary.LittleEndian.Uint64(p); got != 0 && got != sum {
-					return nil, &Error{Name: rd.name, Offset: rd.off - 8, Msg: "wrong RDB checksum"}
+					return &Error{Name: rd.name, Offset: rd.off - 8, Msg: "wrong RDB checksum"}
 				}
 			}
-			return meta, nil
+			flush()
+			return nil
 		case OpSelectDB:
 			n, enc, err := rd.length()
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if enc || n >= uint64(len(ks.DBs)) {
-				return nil, rd.fail("FATAL: Data file was created with a Redis server configured to handle more than %d databases", len(ks.DBs))
+			if enc || n >= uint64(len(l.ks.DBs)) {
+				return rd.fail("FATAL: Data file was created with a Redis server configured to handle more than %d databases", len(l.ks.DBs))
 			}
-			db = ks.DBs[n]
+			batch = append(batch, loadRec{op: OpSelectDB, db: int(n)})
 			continue
 		case OpResizeDB:
 			keys, _, err := rd.length()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			expires, _, err := rd.length()
 			if err != nil {
-				return nil, err
+				return err
 			}
-			// Sizes are hints: a lying file must not make us allocate.
-			const maxHint = 1 << 21
-			db.Reserve(int(min(keys, maxHint)), int(min(expires, maxHint)))
+			batch = append(batch, loadRec{op: OpResizeDB, keys: keys, exps: expires})
 			continue
 		case OpAux:
 			k, err := rd.str()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			v, err := rd.str()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			meta.aux(string(k), string(v))
 			continue
 		case OpModuleAux:
-			return nil, rd.unsupported("module data")
+			return rd.unsupported("module data")
 		case OpFunction, OpFunction2:
-			return nil, rd.unsupported("functions (FUNCTION LOAD)")
+			return rd.unsupported("functions (FUNCTION LOAD)")
 		}
 		at := rd.off - 1
 		key, err := rd.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		v, err := l.value(t)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if v == nil {
-			// Empty containers are skipped, as Redis 7.0 does.
-			expire, idle, freq = 0, -1, -1
-			continue
+		if v != nil { // empty containers are skipped, as Redis 7.0 does
+			batch = append(batch, loadRec{at: at, key: key, val: v, expire: expire, idle: idle, freq: freq})
+			if len(batch) == loadBatch {
+				flush()
+			}
 		}
-		if expire != 0 && opt.SkipExpiredBefore != 0 && expire <= opt.SkipExpiredBefore {
-			meta.Expired++
-			expire, idle, freq = 0, -1, -1
-			continue
-		}
-		e := db.AddIfAbsent(key, v)
-		if e == nil {
-			return nil, &Error{Name: rd.name, Offset: at, Msg: fmt.Sprintf("duplicate key '%s'", key)}
-		}
-		if expire != 0 {
-			db.SetExpire(e, expire)
-		}
-		ks.SetAccess(&e.Val, idle, freq)
-		meta.Keys++
 		expire, idle, freq = 0, -1, -1
-		if meta.Keys%1024 == 0 {
-			ks.Account()
+	}
+	return nil
+}
+
+// apply is the second stage of Load: it adds the records to the keyspace
+// and hands the emptied batches back.
+func (l *loader) apply(meta *Meta, full <-chan []loadRec, free chan<- []loadRec) error {
+	ks, opt := l.ks, l.opt
+	db := ks.DBs[0]
+	for batch := range full {
+		for i := range batch {
+			r := &batch[i]
+			switch r.op {
+			case OpSelectDB:
+				db = ks.DBs[r.db]
+				continue
+			case OpResizeDB:
+				// Sizes are hints: a lying file must not make us allocate.
+				const maxHint = 1 << 21
+				db.Reserve(int(min(r.keys, maxHint)), int(min(r.exps, maxHint)))
+				continue
+			}
+			if r.expire != 0 && opt.SkipExpiredBefore != 0 && r.expire <= opt.SkipExpiredBefore {
+				meta.Expired++
+				continue
+			}
+			e := db.AddIfAbsent(r.key, r.val)
+			if e == nil {
+				return &Error{Name: l.rd.name, Offset: r.at, Msg: fmt.Sprintf("duplicate key '%s'", r.key)}
+			}
+			if r.expire != 0 {
+				db.SetExpire(e, r.expire)
+			}
+			ks.SetAccess(&e.Val, r.idle, r.freq)
+			meta.Keys++
+			if meta.Keys%1024 == 0 {
+				ks.Account()
+			}
+		}
+		clear(batch)
+		select {
+		case free <- batch[:0]:
+		default:
 		}
 	}
+	return nil
 }
 
 func (m *Meta) aux(k, v string) {

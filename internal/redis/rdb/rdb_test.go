@@ -1,8 +1,11 @@
 package rdb_test
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -337,5 +340,53 @@ func TestCommandsBase(t *testing.T) {
 	}
 	if got := canon(replay(t, w.Bytes(), en.now)); !mapsEqual(want, got) {
 		t.Fatalf("commands base differs:\n%s", diff(want, got))
+	}
+}
+
+// handRDB is an RDB of string keys written by hand: a header, SELECTDB 0,
+// keys (each "k" + its name, value "v"), EOF and a zero checksum (not
+// checked), then trailing bytes that belong to whatever follows.
+func handRDB(keys []string, trailing string) []byte {
+	b := []byte("REDIS0010")
+	b = append(b, rdb.OpSelectDB, 0)
+	for _, k := range keys {
+		b = append(b, rdb.TypeString, byte(len(k)))
+		b = append(b, k...)
+		b = append(b, 1, 'v')
+	}
+	b = append(b, rdb.OpEOF, 0, 0, 0, 0, 0, 0, 0, 0)
+	return append(b, trailing...)
+}
+
+// Load decodes and inserts in two goroutines: many batches arrive whole and
+// in order, a duplicate key far into the file is reported at its offset,
+// and the reader is left exactly after the RDB either way.
+func TestLoadPipeline(t *testing.T) {
+	var keys []string
+	for i := range 5000 {
+		keys = append(keys, fmt.Sprintf("key%05d", i))
+	}
+	data := handRDB(keys, "*1\r\n$4\r\nPING\r\n")
+	r := bufio.NewReader(bytes.NewReader(data))
+	ks := keyspace.New(16, func() int64 { return 1 })
+	meta, err := rdb.Load(r, ks, rdb.LoadOptions{Name: "hand"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Keys != 5000 || ks.DBs[0].Len() != 5000 {
+		t.Fatalf("loaded %d keys, db holds %d", meta.Keys, ks.DBs[0].Len())
+	}
+	if rest, _ := io.ReadAll(r); string(rest) != "*1\r\n$4\r\nPING\r\n" {
+		t.Fatalf("left after the RDB: %q", rest)
+	}
+
+	dup := append(append([]string(nil), keys[:3000]...), "key00042")
+	dup = append(dup, keys[3000:]...)
+	data = handRDB(dup, "")
+	at := int64(9+2) + 3000*int64(2+8+2)
+	_, err = rdb.Load(bufio.NewReader(bytes.NewReader(data)), keyspace.New(16, func() int64 { return 1 }), rdb.LoadOptions{Name: "hand"})
+	var re *rdb.Error
+	if !errors.As(err, &re) || re.Offset != at || !strings.Contains(re.Msg, "duplicate key 'key00042'") {
+		t.Fatalf("duplicate key: %v, want offset %d", err, at)
 	}
 }
