@@ -106,7 +106,7 @@ func (f *fakeRedis) PauseWrites(_ context.Context, ep redisEndpoint, d time.Dura
 	return nil
 }
 
-// ConfigSet refuses what Redis refuses (restartDirectives), all or nothing.
+// ConfigSet refuses what Redis refuses (needsRestart), all or nothing.
 func (f *fakeRedis) ConfigSet(_ context.Context, ep redisEndpoint, ds []directive) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

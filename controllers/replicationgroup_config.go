@@ -16,6 +16,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/replikube/replikube/api/v1alpha1"
+	"github.com/replikube/replikube/internal/redis/server"
 	"github.com/replikube/replikube/internal/resources"
 )
 
@@ -23,33 +24,14 @@ import (
 // CONFIG SET takes them.
 type directive struct{ Key, Value string }
 
-// restartDirectives cannot change while a member runs, so a change to one
-// of them is applied by a rolling restart. They are the directives Redis 7.0
-// refuses in CONFIG SET (IMMUTABLE_CONFIG and, without
-// enable-protected-configs, PROTECTED_CONFIG in its config.c; the replikube
-// data plane refuses the same ones), plus those that exist only in a
-// configuration file. Everything else is applied with CONFIG SET; should a
-// member refuse it anyway, the member is restarted instead.
-var restartDirectives = []string{
-	// Immutable in Redis 7.0.
-	"aclfile", "always-show-logo", "aof_rewrite_cpulist", "appenddirname",
-	"appendfilename", "bgsave_cpulist", "bio_cpulist", "cluster-config-file",
-	"cluster-enabled", "cluster-port", "daemonize", "databases", "disable-thp",
-	"enable-debug-command", "enable-module-command", "enable-protected-configs",
-	"io-threads", "io-threads-do-reads", "logfile", "pidfile", "rdbchecksum",
-	"server_cpulist", "set-proc-title", "supervised", "syslog-enabled",
-	"syslog-facility", "syslog-ident", "tcp-backlog", "unixsocket",
-	"unixsocketperm",
-	// Protected: refused unless enable-protected-configs allows them.
-	"dir", "dbfilename",
-	// Configuration-file only: CONFIG SET does not know them.
-	"include", "loadmodule", "rename-command", "user",
-}
-
-// needsRestart reports whether a change of the directive takes a restart.
-func needsRestart(key string) bool {
-	return slices.Contains(restartDirectives, strings.ToLower(key))
-}
+// needsRestart reports whether a change of the directive takes a restart:
+// the directives Redis 7.0 refuses in CONFIG SET (IMMUTABLE_CONFIG and,
+// without enable-protected-configs, PROTECTED_CONFIG in its config.c) and
+// those that exist only in a configuration file. The replikube data
+// plane's directive table holds that list for both data planes.
+// Everything else is applied with CONFIG SET; should a member refuse it
+// anyway, the member is restarted instead.
+func needsRestart(key string) bool { return server.RestartOnly(key) }
 
 // parseConfig reads rendered redis.conf text into directive -> value: a
 // value is the rest of its line, `""` the empty string. Comments and blank

@@ -85,6 +85,17 @@ var (
 
 func lookupDirective(name string) *directive { return directiveMap[strings.ToLower(name)] }
 
+// RestartOnly reports whether a running server cannot take a new value of
+// the directive: CONFIG SET refuses it (immutable, or protected without
+// enable-protected-configs), or it exists only in a configuration file.
+// The operator applies changes of these by restarting members.
+func RestartOnly(name string) bool {
+	if d := lookupDirective(name); d != nil {
+		return d.is(fImmutable | fProtected)
+	}
+	return keptDirectives[strings.ToLower(name)]
+}
+
 func init() {
 	directives = directiveTable()
 	directiveMap = make(map[string]*directive, 2*len(directives))
