@@ -109,10 +109,6 @@ func appendIntEncoded(b []byte, v int64) ([]byte, bool) {
 	return b, false
 }
 
-// parseCanonicalInt is Redis's string2ll for encoding decisions: a
-// canonical decimal int64.
-func parseCanonicalInt(s []byte) (int64, bool) { return codec.CanonicalInt(s) }
-
 // Encoder holds the settings and scratch space of serialisation.
 type Encoder struct {
 	// Compress tries LZF on strings longer than 20 bytes (rdbcompression).
@@ -129,7 +125,7 @@ type Encoder struct {
 // otherwise.
 func (enc *Encoder) appendString(b, s []byte) []byte {
 	if len(s) <= 11 {
-		if v, ok := parseCanonicalInt(s); ok {
+		if v, ok := codec.CanonicalInt(s); ok {
 			if out, ok := appendIntEncoded(b, v); ok {
 				return out
 			}

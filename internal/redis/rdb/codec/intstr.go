@@ -6,14 +6,11 @@ import "math"
 // holds "-9223372036854775808" (lpStringToInt64 gives up at 21).
 const maxIntStrLen = 20
 
-// stringToInt64 reports whether s is the canonical decimal form of an
+// CanonicalInt reports whether s is the canonical decimal form of an
 // int64, as Redis's string2ll decides when it packs a string as an
 // integer: no sign other than a leading '-', no leading zeros, no spaces,
 // no "-0", in range. Storing such strings as integers is lossless because
-// formatting the value gives s back.
-func stringToInt64(s []byte) (int64, bool) { return CanonicalInt(s) }
-
-// CanonicalInt is stringToInt64 for other packages; it never allocates.
+// formatting the value gives s back. It never allocates.
 func CanonicalInt(s []byte) (int64, bool) {
 	if len(s) == 0 || len(s) > maxIntStrLen {
 		return 0, false

@@ -63,7 +63,7 @@ func (w *ListpackWriter) header() {
 // Append adds s, as an integer when it is the canonical decimal form of an
 // int64 (Redis's lpStringToInt64), otherwise as a string.
 func (w *ListpackWriter) Append(s []byte) {
-	if v, ok := stringToInt64(s); ok {
+	if v, ok := CanonicalInt(s); ok {
 		w.AppendInt(v)
 		return
 	}

@@ -175,9 +175,9 @@ func TestStringToInt64(t *testing.T) {
 		{"12a", 0, false},
 	}
 	for _, tt := range tests {
-		v, ok := stringToInt64([]byte(tt.s))
+		v, ok := CanonicalInt([]byte(tt.s))
 		if v != tt.want || ok != tt.ok {
-			t.Errorf("stringToInt64(%q) = %d, %v; want %d, %v", tt.s, v, ok, tt.want, tt.ok)
+			t.Errorf("CanonicalInt(%q) = %d, %v; want %d, %v", tt.s, v, ok, tt.want, tt.ok)
 		}
 		// A non-canonical string must come back from the listpack unchanged.
 		got, err := ListpackStrings(writeListpack([]string{tt.s}))

@@ -23,7 +23,7 @@ func buildZiplist(entries []string, bigPrev map[int]bool) []byte {
 			b = append(b, zlBigPrevlen)
 			b = binary.LittleEndian.AppendUint32(b, uint32(prev))
 		}
-		v, isInt := stringToInt64([]byte(e))
+		v, isInt := CanonicalInt([]byte(e))
 		switch {
 		case isInt && v >= 0 && v <= 12:
 			b = append(b, 0xF1+byte(v))
@@ -91,7 +91,7 @@ func TestZiplistEncodings(t *testing.T) {
 		checkStrings(t, "encodings", got, entries)
 		i := 0
 		err = ZiplistEach(b, func(s []byte, v int64, isInt bool) error {
-			want, wantInt := stringToInt64([]byte(entries[i]))
+			want, wantInt := CanonicalInt([]byte(entries[i]))
 			if isInt != wantInt || (isInt && v != want) || (!isInt && string(s) != entries[i]) {
 				t.Fatalf("entry %d = %q %d %v", i, s, v, isInt)
 			}
