@@ -192,7 +192,7 @@ func (z *ZSet) Insert(member []byte, score float64) *ZElem {
 		return z.UpdateScore(e, score)
 	}
 	lvl := zRandomLevel()
-	e := newZElem(string(member), lvl)
+	e := newZElem(member, lvl)
 	z.dict.AddNew(e)
 	z.bytes += int64(len(e.Key))
 	z.extra += int64(lvl - 1)
@@ -203,16 +203,20 @@ func (z *ZSet) Insert(member []byte, score float64) *ZElem {
 // newZElem allocates a member with lvl skiplist levels. Levels beyond the
 // inline one live in the same allocation as the node, as in Redis's
 // zskiplistNode: a search walks the upper levels of the nodes it passes,
-// and a separate array would cost one more cache miss per step.
-func newZElem(member string, lvl int) *ZElem {
+// and a separate array would cost one more cache miss per step. A node of
+// one level, three in four, is a plain dict entry, which holds a short
+// member in its own allocation.
+func newZElem(member []byte, lvl int) *ZElem {
+	if lvl == 1 {
+		e := newEntry[ZNode](member)
+		e.Val.level = e.Val.inline[:]
+		return e
+	}
 	var (
 		e  *ZElem
 		lv []zLevel
 	)
 	switch {
-	case lvl == 1:
-		e = &ZElem{}
-		lv = e.Val.inline[:]
 	case lvl == 2:
 		n := &struct {
 			ZElem
@@ -238,7 +242,7 @@ func newZElem(member string, lvl int) *ZElem {
 		}{}
 		e, lv = &n.ZElem, n.l[:]
 	}
-	e.Key = member
+	e.Key = string(member)
 	e.Val.level = lv[:lvl:lvl]
 	return e
 }
