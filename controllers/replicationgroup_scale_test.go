@@ -98,12 +98,7 @@ func runPod(ctx context.Context, rg *v1alpha1.ReplicationGroup, i int, ip string
 			Labels: sts.Spec.Template.Labels, Annotations: sts.Spec.Template.Annotations},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "redis", Image: sts.Spec.Template.Spec.Containers[0].Image}}},
 	}
-	Expect(k8sClient.Create(ctx, pod)).To(Succeed())
-	pod.Status = corev1.PodStatus{
-		Phase: corev1.PodRunning, PodIP: ip,
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-	}
-	Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+	startPod(ctx, pod, ip)
 }
 
 // statefulSetReplicasNow is the StatefulSet's spec.replicas, 0 if absent.

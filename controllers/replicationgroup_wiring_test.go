@@ -33,13 +33,22 @@ func createMemberPods(ctx context.Context, rg *v1alpha1.ReplicationGroup, ips []
 			ObjectMeta: metav1.ObjectMeta{Name: rg.PodName(i), Namespace: rg.Namespace, Labels: resources.SelectorLabels(rg)},
 			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "redis", Image: "replikube:test"}}},
 		}
-		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
-		pod.Status = corev1.PodStatus{
-			Phase: corev1.PodRunning, PodIP: ip,
-			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-		}
-		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+		startPod(ctx, pod, ip)
 	}
+}
+
+// startPod creates pod and marks it running and Ready at ip, as the
+// kubelet would. The status goes in as a merge patch: the controller may
+// label or annotate the pod between the two writes.
+func startPod(ctx context.Context, pod *corev1.Pod, ip string) {
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+	before := pod.DeepCopy()
+	pod.Status = corev1.PodStatus{
+		Phase: corev1.PodRunning, PodIP: ip,
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+	}
+	Expect(k8sClient.Status().Patch(ctx, pod, client.MergeFrom(before))).To(Succeed())
 }
 
 func eventReasons(ctx context.Context, g Gomega, ns string) []string {
