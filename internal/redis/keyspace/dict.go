@@ -243,11 +243,6 @@ func newEntry[V any](key []byte) *Entry[V] {
 	return e
 }
 
-// AddNew links e, whose key must be absent, for callers that allocate
-// their entries themselves (a sorted set keeps a member's skiplist levels
-// in the same allocation).
-func (d *Dict[V]) AddNew(e *Entry[V]) { d.link(e, d.hashString(e.Key)) }
-
 // link adds e, a new key with hash hash, growing the table if needed.
 func (d *Dict[V]) link(e *Entry[V], hash uint64) {
 	d.expandIfNeeded()

@@ -77,6 +77,15 @@ func (h *Hash) Len() int {
 	return h.n
 }
 
+// Reserve makes room in an empty small hash for about n bytes of fields
+// and values (the size of the listpack it is loaded from), sparing the
+// regrowth of adding them one by one.
+func (h *Hash) Reserve(n int) {
+	if h.dict == nil && h.lp == nil {
+		h.lp = make([]byte, 0, n)
+	}
+}
+
 // IsListpack reports whether the hash still has the small encoding.
 func (h *Hash) IsListpack() bool { return h.dict == nil }
 

@@ -40,6 +40,14 @@ func NewSetFor(first []byte) *Set {
 	return &Set{dict: NewDict[struct{}]()}
 }
 
+// Reserve sizes the table of an empty hashtable set for n members (RDB
+// load, as Redis's dictExpand there).
+func (s *Set) Reserve(n int) {
+	if s.dict != nil {
+		s.dict.Reserve(n)
+	}
+}
+
 // Kind implements Value.
 func (s *Set) Kind() Kind { return KindSet }
 

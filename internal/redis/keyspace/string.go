@@ -15,6 +15,52 @@ type String struct {
 // NewString wraps b, which the String now owns.
 func NewString(b []byte) *String { return &String{B: b} }
 
+// EmbedMax is the longest string NewStringCopy keeps in the String's own
+// allocation.
+const EmbedMax = 224
+
+// NewStringCopy returns a String holding a copy of b. Up to EmbedMax bytes
+// the copy lives right after the String in one allocation, as Redis's
+// embstr: one object instead of two for the common short value.
+func NewStringCopy(b []byte) *String {
+	var (
+		s   *String
+		buf []byte
+	)
+	switch n := len(b); {
+	case n == 0:
+		return &String{}
+	case n <= 16:
+		x := new(struct {
+			String
+			b [16]byte
+		})
+		s, buf = &x.String, x.b[:]
+	case n <= 48:
+		x := new(struct {
+			String
+			b [48]byte
+		})
+		s, buf = &x.String, x.b[:]
+	case n <= 96:
+		x := new(struct {
+			String
+			b [96]byte
+		})
+		s, buf = &x.String, x.b[:]
+	case n <= EmbedMax:
+		x := new(struct {
+			String
+			b [EmbedMax]byte
+		})
+		s, buf = &x.String, x.b[:]
+	default:
+		return &String{B: append([]byte(nil), b...)}
+	}
+	s.B = buf[:copy(buf, b):len(b)]
+	return s
+}
+
 // Kind implements Value.
 func (s *String) Kind() Kind { return KindString }
 

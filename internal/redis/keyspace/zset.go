@@ -185,15 +185,42 @@ func (z *ZSet) storeScore(f float64) float64 {
 	return f
 }
 
-// Insert adds member, which must be absent, and returns its element. The
-// caller has called Grow.
+// Insert adds member, or updates its score when present, and returns its
+// element. The caller has called Grow.
 func (z *ZSet) Insert(member []byte, score float64) *ZElem {
-	if e := z.dict.FindBytes(member); e != nil {
+	h := z.dict.hashBytes(member)
+	if e := z.findHashed(member, h); e != nil {
 		return z.UpdateScore(e, score)
 	}
+	return z.insertHashed(member, h, score)
+}
+
+// InsertNew adds member unless it is present and reports whether it did,
+// hashing member once (the RDB loader, which refuses duplicates).
+func (z *ZSet) InsertNew(member []byte, score float64) bool {
+	h := z.dict.hashBytes(member)
+	if z.findHashed(member, h) != nil {
+		return false
+	}
+	z.insertHashed(member, h, score)
+	return true
+}
+
+// Reserve sizes an empty set's dict for n members (RDB load).
+func (z *ZSet) Reserve(n int) { z.dict.Reserve(n) }
+
+func (z *ZSet) findHashed(member []byte, h uint64) *ZElem {
+	if z.length == 0 {
+		return nil
+	}
+	return z.dict.find(member, h)
+}
+
+// insertHashed adds the absent member, whose hash is h.
+func (z *ZSet) insertHashed(member []byte, h uint64, score float64) *ZElem {
 	lvl := zRandomLevel()
 	e := newZElem(member, lvl)
-	z.dict.AddNew(e)
+	z.dict.link(e, h)
 	z.bytes += int64(len(e.Key))
 	z.extra += int64(lvl - 1)
 	z.link(e, z.storeScore(score))

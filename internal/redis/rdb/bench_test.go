@@ -23,8 +23,9 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 }
 
-// fillMixed holds n keys: 60% strings of 100 bytes, 10% each of small
-// lists, hashes, sets and sorted sets.
+// fillMixed holds n keys as make bench-persistence writes them: 60%
+// strings of 100 bytes, 10% each of lists, hashes, sets and sorted sets of
+// 10 elements.
 func fillMixed(n int) *env {
 	en := newEnv(&testing.T{})
 	val := strings.Repeat("v", 100)
@@ -34,11 +35,11 @@ func fillMixed(n int) *env {
 		case 0:
 			en.do("rpush", k, "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10")
 		case 1:
-			en.do("hset", k, "f1", "v1", "f2", "v2", "f3", "v3", "f4", "v4", "f5", "v5")
+			en.do("hset", k, "f1", "v1", "f2", "v2", "f3", "v3", "f4", "v4", "f5", "v5", "f6", "v6", "f7", "v7", "f8", "v8", "f9", "v9", "f10", "v10")
 		case 2:
 			en.do("sadd", k, "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10")
 		case 3:
-			en.do("zadd", k, "1", "m1", "2.5", "m2", "3", "m3")
+			en.do("zadd", k, "0", "m0", "1.5", "m1", "3", "m2", "4.5", "m3", "6", "m4", "7.5", "m5", "9", "m6", "10.5", "m7", "12", "m8", "13.5", "m9")
 		default:
 			en.do("set", k, val)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/replikube/replikube/internal/redis/rdb/codec"
@@ -77,6 +78,8 @@ type reader struct {
 	name string
 	max  int64
 	num  [24]byte
+	// scratch holds the last blob.
+	scratch []byte
 }
 
 func (r *reader) fail(format string, args ...any) error {
@@ -115,16 +118,23 @@ func (r *reader) byte() (byte, error) {
 	return b[0], nil
 }
 
-// readFull reads n bytes into a new slice, growing it as data arrives so
-// that a corrupt length cannot make us allocate what the input lacks.
-func (r *reader) readFull(n int64) ([]byte, error) {
+// readFull reads n bytes into a new slice (see readInto).
+func (r *reader) readFull(n int64) ([]byte, error) { return r.readInto(nil, n) }
+
+// readInto appends n bytes to dst, growing it as data arrives so that a
+// corrupt length cannot make us allocate what the input lacks.
+func (r *reader) readInto(dst []byte, n int64) ([]byte, error) {
 	if n < 0 || n > r.max {
 		return nil, r.fail("string length %d exceeds the limit", uint64(n))
 	}
 	const step = 16 << 20
-	out := make([]byte, 0, min(n, step))
-	for int64(len(out)) < n {
-		k := int(min(n-int64(len(out)), step))
+	out := dst
+	if dst == nil {
+		out = make([]byte, 0, min(n, step))
+	}
+	end := int64(len(out)) + n
+	for int64(len(out)) < end {
+		k := int(min(end-int64(len(out)), step))
 		if cap(out)-len(out) < k {
 			out = append(out[:cap(out)], make([]byte, k)...)[:len(out)]
 		}
@@ -188,7 +198,12 @@ func (r *reader) count() (int64, error) {
 }
 
 // str reads a string in any of its encodings into a new slice.
-func (r *reader) str() ([]byte, error) {
+func (r *reader) str() ([]byte, error) { return r.strTo(nil) }
+
+// strTo reads a string in any of its encodings and appends it to dst: a
+// caller that copies what it reads (a key into its entry, a member into a
+// container) reads into a buffer it reuses, and allocates nothing.
+func (r *reader) strTo(dst []byte) ([]byte, error) {
 	n, enc, err := r.length()
 	if err != nil {
 		return nil, err
@@ -199,12 +214,12 @@ func (r *reader) str() ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			return append([]byte(nil), p...), nil
+			return append(dst, p...), nil
 		}
 		if n > uint64(r.max) {
 			return nil, r.fail("string length %d exceeds the limit", n)
 		}
-		return r.readFull(int64(n))
+		return r.readInto(dst, int64(n))
 	}
 	switch n {
 	case encInt8:
@@ -212,19 +227,19 @@ func (r *reader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return strconv.AppendInt(nil, int64(int8(p[0])), 10), nil
+		return strconv.AppendInt(dst, int64(int8(p[0])), 10), nil
 	case encInt16:
 		p, err := r.next(2)
 		if err != nil {
 			return nil, err
 		}
-		return strconv.AppendInt(nil, int64(int16(binary.LittleEndian.Uint16(p))), 10), nil
+		return strconv.AppendInt(dst, int64(int16(binary.LittleEndian.Uint16(p))), 10), nil
 	case encInt32:
 		p, err := r.next(4)
 		if err != nil {
 			return nil, err
 		}
-		return strconv.AppendInt(nil, int64(int32(binary.LittleEndian.Uint32(p))), 10), nil
+		return strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(p))), 10), nil
 	case encLZF:
 		clen, e1, err := r.length()
 		if err != nil {
@@ -238,24 +253,39 @@ func (r *reader) str() ([]byte, error) {
 			return nil, r.fail("invalid LZF string lengths")
 		}
 		at := r.off
-		c, err := r.readFull(int64(clen))
+		var c []byte
+		if clen <= uint64(r.r.Size()) {
+			c, err = r.next(int(clen)) // valid until the next read
+		} else {
+			c, err = r.readFull(int64(clen))
+		}
 		if err != nil {
 			return nil, err
 		}
-		out := make([]byte, ulen)
-		if _, err := codec.LZFDecompress(out, c); err != nil {
+		// The compressed bytes are all there: now ulen may be allocated.
+		start := len(dst)
+		dst = slices.Grow(dst, int(ulen))[:start+int(ulen)]
+		if _, err := codec.LZFDecompress(dst[start:], c); err != nil {
 			return nil, &Error{Name: r.name, Offset: at, Msg: "invalid LZF compressed string: " + err.Error()}
 		}
-		return out, nil
+		return dst, nil
 	}
 	return nil, r.fail("unknown string encoding %d", n)
 }
 
 // blob reads a string holding an encoded structure (listpack, ziplist,
-// intset, zipmap) and returns its offset for error messages.
+// intset, zipmap) and returns its offset for error messages. The bytes
+// are the reader's scratch buffer, valid until the next blob: callers
+// copy what they keep.
 func (r *reader) blob() ([]byte, int64, error) {
 	at := r.off
-	b, err := r.str()
+	if cap(r.scratch) > 1<<20 {
+		r.scratch = nil // do not hold on to a large one
+	}
+	b, err := r.strTo(r.scratch[:0])
+	if err == nil {
+		r.scratch = b
+	}
 	return b, at, err
 }
 

@@ -49,7 +49,7 @@ func Undump(p []byte, lim Limits, maxBulk int64) (keyspace.Value, error) {
 	if rd.max <= 0 {
 		rd.max = 1 << 40
 	}
-	l := loader{rd: rd, opt: LoadOptions{Limits: lim}, ver: Version}
+	l := newLoader(rd, nil, LoadOptions{Limits: lim}, Version)
 	t, err := rd.byte()
 	if err != nil {
 		return nil, err

@@ -389,4 +389,16 @@ func TestLoadPipeline(t *testing.T) {
 	if !errors.As(err, &re) || re.Offset != at || !strings.Contains(re.Msg, "duplicate key 'key00042'") {
 		t.Fatalf("duplicate key: %v, want offset %d", err, at)
 	}
+
+	// A small hash is built by the second stage: its bad blob, followed
+	// by a truncated file the first stage fails on later, is the error.
+	data = handRDB(keys[:10], "")
+	data = data[:len(data)-9] // no EOF and checksum: the file is cut
+	data = append(data, rdb.TypeHashListpack, 3, 'b', 'a', 'd')
+	at = int64(len(data))
+	data = append(data, 7, 'g', 'a', 'r', 'b', 'a', 'g', 'e', rdb.TypeString, 1)
+	_, err = rdb.Load(bufio.NewReader(bytes.NewReader(data)), keyspace.New(16, func() int64 { return 1 }), rdb.LoadOptions{Name: "hand"})
+	if !errors.As(err, &re) || re.Offset != at || !strings.Contains(re.Msg, "invalid hash encoding") {
+		t.Fatalf("bad hash then truncation: %v, want the hash's error at offset %d", err, at)
+	}
 }
