@@ -102,9 +102,11 @@ type loadBatch struct {
 	keys []byte
 }
 
-// deferBuild tells the value types the second stage builds: small hashes
-// and sorted sets, held in one blob each, whose building is about a third
-// of the first stage's work (measured with 10% of the keys of each type).
+// deferBuild tells the value types the second stage may build: small
+// hashes and sorted sets, held in one blob each, whose building is about a
+// third of the first stage's work (with 10% of the keys of each type).
+// The first stage hands them over while the second keeps up: which stage
+// is the slower one depends on the data and on the size of the keyspace.
 func deferBuild(t byte) bool {
 	switch t {
 	case TypeHashZiplist, TypeHashListpack, TypeZSetZiplist, TypeZSetListpack:
@@ -238,8 +240,9 @@ func (l *loader) read(meta *Meta, full chan<- *loadBatch, free <-chan *loadBatch
 		batch.keys = keys
 		key := keys[start:len(keys):len(keys)]
 		rec := loadRec{at: at, key: key, expire: expire, idle: idle, freq: freq}
-		if deferBuild(t) {
-			// The second stage builds the value from a copy of the blob.
+		if deferBuild(t) && len(full) < cap(full)/2 {
+			// The second stage builds the value from a copy of the
+			// blob, unless it is the one behind (batches queue up).
 			b, blobAt, err := rd.blob()
 			if err != nil {
 				return err
