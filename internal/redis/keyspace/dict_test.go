@@ -51,7 +51,11 @@ func TestDictBasic(t *testing.T) {
 // table grows and shrinks between calls.
 func TestDictScanGuarantee(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for round := 0; round < 20; round++ {
+	for round := 0; round < 40; round++ {
+		scan := (*Dict[int]).Scan
+		if round%2 == 1 {
+			scan = func(d *Dict[int], c uint64, fn func(*Entry[int])) uint64 { return d.ScanBatch(c, nil, fn) }
+		}
 		d := NewDict[int]()
 		stable := map[string]bool{}
 		for i := 0; i < 500; i++ {
@@ -63,7 +67,7 @@ func TestDictScanGuarantee(t *testing.T) {
 		var cursor uint64
 		next := 0
 		for step := 0; ; step++ {
-			cursor = d.Scan(cursor, func(e *Entry[int]) { seen[e.Key] = true })
+			cursor = scan(d, cursor, func(e *Entry[int]) { seen[e.Key] = true })
 			// Churn: grow a lot, then shrink, while the scan goes on.
 			switch {
 			case step%3 == 0:
@@ -88,6 +92,48 @@ func TestDictScanGuarantee(t *testing.T) {
 			if !seen[k] {
 				t.Fatalf("round %d: %s never returned", round, k)
 			}
+		}
+	}
+}
+
+// ScanBatch over a stable table returns every entry exactly once, long
+// chains included (here all in one bucket, more than a batch holds).
+func TestDictScanBatchOnce(t *testing.T) {
+	chain := NewDict[int]()
+	chain.ht[0] = table[int]{buckets: make([]*Entry[int], 1)}
+	for i := 0; i < 3*scanBatch+5; i++ {
+		e := newEntry[int]([]byte(fmt.Sprintf("c%d", i)))
+		e.next = chain.ht[0].buckets[0]
+		chain.ht[0].buckets[0] = e
+		chain.ht[0].used++
+	}
+	big := NewDict[int]()
+	for i := 0; i < 10000; i++ {
+		big.Set([]byte(fmt.Sprintf("k%d", i)), i)
+	}
+	if !big.rehashing() {
+		t.Fatal("the test wants a table in the middle of a rehash")
+	}
+	for name, d := range map[string]*Dict[int]{"one chain": chain, "10k keys": big} {
+		seen := map[string]int{}
+		calls := 0
+		for cursor := uint64(0); ; {
+			cursor = d.ScanBatch(cursor, nil, func(e *Entry[int]) { seen[e.Key]++ })
+			calls++
+			if cursor == 0 || calls > 1_000_000 {
+				break
+			}
+		}
+		if len(seen) != d.Len() {
+			t.Fatalf("%s: %d of %d entries returned", name, len(seen), d.Len())
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Fatalf("%s: %s returned %d times", name, k, n)
+			}
+		}
+		if name == "10k keys" && calls > d.Len()/(scanBatch/4) {
+			t.Fatalf("%s: %d calls, the batches are too small", name, calls)
 		}
 	}
 }

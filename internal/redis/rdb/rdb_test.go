@@ -402,3 +402,37 @@ func TestLoadPipeline(t *testing.T) {
 		t.Fatalf("bad hash then truncation: %v, want the hash's error at offset %d", err, at)
 	}
 }
+
+// failingWriter accepts limit bytes, then fails every write.
+type failingWriter struct{ limit, got int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.got+len(p) > w.limit {
+		return 0, errors.New("no space left on device")
+	}
+	w.got += len(p)
+	return len(p), nil
+}
+
+// A write error while the walk goes on stops the snapshot with that
+// error, wherever it happens, and ends it (a new one can begin).
+func TestSnapshotWriteError(t *testing.T) {
+	en := fillMixed(20_000)
+	for _, limit := range []int{0, 1 << 10, 200 << 10, 600 << 10} {
+		w := &failingWriter{limit: limit}
+		n, err := rdb.WriteSnapshot(w, source(en))
+		if err == nil || !strings.Contains(err.Error(), "no space left") {
+			t.Fatalf("limit %d: err %v", limit, err)
+		}
+		if n != int64(w.got) {
+			t.Fatalf("limit %d: reported %d bytes, wrote %d", limit, n, w.got)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := rdb.WriteSnapshot(&buf, source(en)); err != nil {
+		t.Fatal(err)
+	}
+	if ks := loadInto(t, buf.Bytes(), 1); ks.DBs[0].Len() != 20_000 {
+		t.Fatalf("after the failures a snapshot holds %d keys", ks.DBs[0].Len())
+	}
+}

@@ -227,10 +227,10 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 		d := s.dicts[i]
 		finished := false
 		for steps := 0; len(buf)-start0 < chunk; steps++ {
-			if steps%8 == 7 && time.Since(start) > hold {
+			if steps%2 == 1 && time.Since(start) > hold {
 				break
 			}
-			s.cursor = d.Scan(s.cursor, func(e *keyspace.KeyEntry) {
+			s.cursor = d.ScanBatch(s.cursor, keyspace.TouchValue, func(e *keyspace.KeyEntry) {
 				if s.err == nil && ks.Claim(e) {
 					buf, s.err = s.appendEntry(buf, e)
 					s.Keys++
