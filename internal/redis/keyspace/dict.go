@@ -415,7 +415,8 @@ func (d *Dict[V]) Sample(r *rand.Rand, count int, fn func(*Entry[V])) {
 	}
 }
 
-// ScanBatch is Scan over as many buckets as hold about scanBatch entries.
+// ScanBatch is Scan over as many buckets as hold scanBatch/2 entries or
+// more.
 // It first gathers the entries and only then calls fn for them: the
 // gathering loop is short, so the processor fetches the entries of many
 // buckets at once instead of waiting for each cache miss in turn between
@@ -459,7 +460,7 @@ func TouchValue(e *KeyEntry) byte {
 	return *(*byte)(p)
 }
 
-const scanBatch = 32
+const scanBatch = 16
 
 // Scan visits the entries of the bucket(s) at cursor and returns the next
 // cursor, 0 when the scan is complete. The reverse-binary increment of the

@@ -54,6 +54,9 @@ func (noLock) Unlock() {}
 type Snapshot struct {
 	// Keys counts the keys the walk has written so far.
 	Keys int64
+	// Hold, when set, bounds the next steps in time instead of
+	// src.HoldTime (the event loop shortens them while clients talk).
+	Hold time.Duration
 
 	src      *Source
 	enc      Encoder
@@ -192,6 +195,9 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 		chunk = 32 << 10
 	}
 	hold := src.HoldTime
+	if s.Hold > 0 {
+		hold = s.Hold
+	}
 	if hold <= 0 {
 		hold = 100 * time.Microsecond
 	}
@@ -227,7 +233,7 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 		d := s.dicts[i]
 		finished := false
 		for steps := 0; len(buf)-start0 < chunk; steps++ {
-			if steps%2 == 1 && time.Since(start) > hold {
+			if steps > 0 && time.Since(start) > hold {
 				break
 			}
 			s.cursor = d.ScanBatch(s.cursor, keyspace.TouchValue, func(e *keyspace.KeyEntry) {

@@ -44,7 +44,10 @@ type eventLoop struct {
 	timers    timerHeap
 	inBatch   bool      // the loop holds the lock: no wakeup needed
 	now       time.Time // when the current batch started
-	stopping  bool
+	// lastClientEvent is when a client or listener last had an event
+	// (background snapshot steps are short while clients talk).
+	lastClientEvent time.Time
+	stopping        bool
 }
 
 func newEventLoop(s *Server) (*eventLoop, error) {
@@ -151,7 +154,11 @@ func (l *eventLoop) run() {
 		l.drain()
 		// Then one bounded step of a background snapshot, if one runs:
 		// after the replies, so that they do not wait for it.
-		l.s.stepSnapJob(false)
+		hold := snapStepIdle
+		if l.now.Sub(l.lastClientEvent) < snapBusyFor {
+			hold = snapStepBusy
+		}
+		l.s.stepSnapJob(false, hold)
 		if l.s.closing.Load() && l.shutdownStep() {
 			l.inBatch = false
 			e.Mu.Unlock()
@@ -170,6 +177,7 @@ func (l *eventLoop) handle(ev *unix.EpollEvent) {
 		_, _ = unix.Read(l.wakefd, b[:])
 		return
 	}
+	l.lastClientEvent = l.now
 	cn := l.conns[fd]
 	if cn == nil {
 		if ln := l.listeners[fd]; ln != nil && !l.stopping {

@@ -78,11 +78,23 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapC
 	s.wakeLoop()
 }
 
-// stepSnapJob runs one step of the background snapshot; block makes it
-// wait for room in the writer's queue (a caller that must finish the job,
-// such as SAVE or SHUTDOWN) instead of skipping the step. The caller holds
-// the engine lock.
-func (s *Server) stepSnapJob(block bool) {
+// Steps of a background snapshot run by the event loop: short while
+// clients send requests, since one arriving meanwhile waits for the step
+// to end; long when none did for a while (a replica's full sync on an
+// idle master, a BGSAVE at night), since each step costs a loop
+// iteration more.
+const (
+	snapStepBusy = 25 * time.Microsecond
+	snapStepIdle = 500 * time.Microsecond
+	snapBusyFor  = 10 * time.Millisecond // how long a client event counts
+)
+
+// stepSnapJob runs one step of the background snapshot, of at most hold
+// (0 for the source's own bound); block makes it wait for room in the
+// writer's queue (a caller that must finish the job, such as SAVE or
+// SHUTDOWN) instead of skipping the step. The caller holds the engine
+// lock.
+func (s *Server) stepSnapJob(block bool, hold time.Duration) {
 	job := s.job
 	if job == nil || job.ended {
 		return
@@ -101,6 +113,7 @@ func (s *Server) stepSnapJob(block bool) {
 		buf = make([]byte, 0, 40<<10)
 	}
 	keys := job.snap.Keys
+	job.snap.Hold = hold
 	out, done, err := job.snap.Step(buf)
 	if len(out) > 0 {
 		job.out <- snapChunk{b: out, keys: job.snap.Keys - keys}
@@ -124,7 +137,7 @@ func (j *snapJob) end(err error) {
 // DEBUG RELOAD wait for it). The caller holds the engine lock.
 func (s *Server) finishSnapJob() {
 	for s.job != nil && !s.job.ended {
-		s.stepSnapJob(true)
+		s.stepSnapJob(true, snapStepIdle)
 	}
 }
 
