@@ -17,6 +17,14 @@ type Dict[V any] struct {
 	seed      maphash.Seed
 	ht        [2]table[V]
 	rehashIdx int // -1 when not rehashing
+	slab      []slabEntry[V]
+}
+
+// slabEntry is an entry with room for a key of up to 16 bytes, the unit
+// of a block of entries allocated ahead (ReserveEntries).
+type slabEntry[V any] struct {
+	Entry[V]
+	b [16]byte
 }
 
 type table[V any] struct {
@@ -198,9 +206,38 @@ func (d *Dict[V]) AddOrFind(key []byte) (e *Entry[V], created bool) {
 			return e, false
 		}
 	}
-	e = newEntry[V](key)
+	e = d.newEntry(key)
 	d.link(e, hash)
 	return e, true
+}
+
+// ReserveEntries allocates, in one block, n entries for keys of up to 16
+// bytes, which the next additions of such keys take instead of an
+// allocation each: a small set or sorted set loaded whole (RDB) costs one
+// object instead of one per member. The block is freed only when none of
+// its entries is in use: reserve only for small containers.
+func (d *Dict[V]) ReserveEntries(n int) {
+	if n > 0 {
+		d.slab = make([]slabEntry[V], n)
+	}
+}
+
+// newEntry allocates an entry for key, from the reserved block if it has
+// room and the key fits.
+func (d *Dict[V]) newEntry(key []byte) *Entry[V] {
+	if len(d.slab) == 0 || len(key) == 0 || len(key) > 16 {
+		return newEntry[V](key)
+	}
+	x := &d.slab[0]
+	if len(d.slab) == 1 {
+		d.slab = nil
+	} else {
+		d.slab = d.slab[1:]
+	}
+	buf := x.b[:len(key)]
+	copy(buf, key)
+	x.Key = unsafe.String(unsafe.SliceData(buf), len(buf))
+	return &x.Entry
 }
 
 // newEntry allocates an entry for key. A key of up to 64 bytes lives in

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 func TestDictBasic(t *testing.T) {
@@ -134,6 +135,47 @@ func TestDictScanBatchOnce(t *testing.T) {
 		}
 		if name == "10k keys" && calls > d.Len()/(scanBatch/4) {
 			t.Fatalf("%s: %d calls, the batches are too small", name, calls)
+		}
+	}
+}
+
+// Entries reserved in one block serve short keys until used up; longer
+// keys and later ones are allocated alone, and deleting or re-adding keys
+// of the block is like any other.
+func TestDictReserveEntries(t *testing.T) {
+	d := NewDict[int]()
+	d.ReserveEntries(3)
+	block := &d.slab[0]
+	keys := []string{"a", "a-key-longer-than-16", "b", "c", "d"}
+	for i, k := range keys {
+		if _, created := d.AddOrFind([]byte(k)); !created {
+			t.Fatalf("%s not created", k)
+		}
+		d.FindBytes([]byte(k)).Val = i
+	}
+	inBlock := func(k string) bool {
+		e := d.Find(k)
+		p := uintptr(unsafe.Pointer(e))
+		start := uintptr(unsafe.Pointer(block))
+		return p >= start && p < start+3*unsafe.Sizeof(*block)
+	}
+	for k, want := range map[string]bool{"a": true, "b": true, "c": true, "a-key-longer-than-16": false, "d": false} {
+		if inBlock(k) != want {
+			t.Fatalf("%s in the block: %v, want %v", k, !want, want)
+		}
+	}
+	if d.slab != nil {
+		t.Fatal("a used-up block is still held")
+	}
+	d.Delete([]byte("b"))
+	d.Set([]byte("b"), 7)
+	for i, k := range keys {
+		want := i
+		if k == "b" {
+			want = 7
+		}
+		if e := d.Find(k); e == nil || e.Key != k || e.Val != want {
+			t.Fatalf("%s: %+v", k, e)
 		}
 	}
 }

@@ -41,10 +41,14 @@ func NewSetFor(first []byte) *Set {
 }
 
 // Reserve sizes the table of an empty hashtable set for n members (RDB
-// load, as Redis's dictExpand there).
-func (s *Set) Reserve(n int) {
+// load, as Redis's dictExpand there); small tells a set small enough to
+// allocate its short members in one block (Dict.ReserveEntries).
+func (s *Set) Reserve(n int, small bool) {
 	if s.dict != nil {
 		s.dict.Reserve(n)
+		if small {
+			s.dict.ReserveEntries(n)
+		}
 	}
 }
 

@@ -206,8 +206,15 @@ func (z *ZSet) InsertNew(member []byte, score float64) bool {
 	return true
 }
 
-// Reserve sizes an empty set's dict for n members (RDB load).
-func (z *ZSet) Reserve(n int) { z.dict.Reserve(n) }
+// Reserve sizes an empty set's dict for n members (RDB load); small tells
+// a set small enough to allocate the nodes of its short members in one
+// block (Dict.ReserveEntries): three in four have one skiplist level.
+func (z *ZSet) Reserve(n int, small bool) {
+	z.dict.Reserve(n)
+	if small {
+		z.dict.ReserveEntries(n*3/4 + 1)
+	}
+}
 
 func (z *ZSet) findHashed(member []byte, h uint64) *ZElem {
 	if z.length == 0 {
@@ -219,7 +226,13 @@ func (z *ZSet) findHashed(member []byte, h uint64) *ZElem {
 // insertHashed adds the absent member, whose hash is h.
 func (z *ZSet) insertHashed(member []byte, h uint64, score float64) *ZElem {
 	lvl := zRandomLevel()
-	e := newZElem(member, lvl)
+	var e *ZElem
+	if lvl == 1 {
+		e = z.dict.newEntry(member)
+		e.Val.level = e.Val.inline[:]
+	} else {
+		e = newZElem(member, lvl)
+	}
 	z.dict.link(e, h)
 	z.bytes += int64(len(e.Key))
 	z.extra += int64(lvl - 1)
@@ -227,24 +240,19 @@ func (z *ZSet) insertHashed(member []byte, h uint64, score float64) *ZElem {
 	return e
 }
 
-// newZElem allocates a member with lvl skiplist levels. Levels beyond the
-// inline one live in the same allocation as the node, as in Redis's
+// newZElem allocates a member with lvl > 1 skiplist levels. Levels beyond
+// the inline one live in the same allocation as the node, as in Redis's
 // zskiplistNode: a search walks the upper levels of the nodes it passes,
 // and a separate array would cost one more cache miss per step. A node of
-// one level, three in four, is a plain dict entry, which holds a short
-// member in its own allocation.
+// one level, three in four, is a plain dict entry instead (insertHashed),
+// which holds a short member in its own allocation.
 func newZElem(member []byte, lvl int) *ZElem {
-	if lvl == 1 {
-		e := newEntry[ZNode](member)
-		e.Val.level = e.Val.inline[:]
-		return e
-	}
 	var (
 		e  *ZElem
 		lv []zLevel
 	)
 	switch {
-	case lvl == 2:
+	case lvl <= 2:
 		n := &struct {
 			ZElem
 			l [2]zLevel

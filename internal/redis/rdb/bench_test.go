@@ -47,6 +47,9 @@ func fillMixed(n int) *env {
 	return en
 }
 
+// defaultLimits are redis.conf's default encoding thresholds.
+var defaultLimits = rdb.Limits{HashMaxListpackEntries: 128, HashMaxListpackValue: 64, SetMaxIntsetEntries: 512, ZSetMaxListpackEntries: 128, ZSetMaxListpackValue: 64}
+
 // BenchmarkLoad loads the RDB of the same 100k mixed keys.
 func BenchmarkLoad(b *testing.B) {
 	en := fillMixed(100_000)
@@ -58,7 +61,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ks := keyspace.New(16, func() int64 { return 1_700_000_000_000 })
-		if _, err := rdb.Load(bufio.NewReader(bytes.NewReader(buf.Bytes())), ks, rdb.LoadOptions{}); err != nil {
+		if _, err := rdb.Load(bufio.NewReader(bytes.NewReader(buf.Bytes())), ks, rdb.LoadOptions{Limits: defaultLimits}); err != nil {
 			b.Fatal(err)
 		}
 	}

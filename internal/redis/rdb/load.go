@@ -115,6 +115,10 @@ func deferBuild(t byte) bool {
 	return false
 }
 
+// smallContainer is the most members of a set or sorted set whose members
+// the loader allocates in one block (see keyspace.Dict.ReserveEntries).
+const smallContainer = 128
+
 // loadBatchLen is how many records a batch holds.
 const loadBatchLen = 256
 
@@ -470,7 +474,7 @@ func (b *builder) zset(t byte, blob []byte, at int64) (keyspace.Value, error) {
 	z := keyspace.NewSkiplistZSet()
 	if t == TypeZSetListpack && len(blob) >= 6 {
 		if n := binary.LittleEndian.Uint16(blob[4:]); n != 0xFFFF {
-			z.Reserve(int(n / 2)) // the header's entry count, when known
+			z.Reserve(int(n/2), int(n/2) <= smallContainer) // the header's count, when known
 		}
 	}
 	member, haveMember := b.field[:0], false
@@ -655,7 +659,7 @@ func (l *loader) set() (keyspace.Value, error) {
 			} else {
 				s = keyspace.NewSetFor(m)
 			}
-			s.Reserve(int(min(n, 1<<16)))
+			s.Reserve(int(min(n, 1<<16)), n <= smallContainer)
 		}
 		if !s.Add(m, l.opt.Limits.SetMaxIntsetEntries) {
 			return nil, &Error{Name: rd.name, Offset: at, Msg: "duplicate set members detected"}
@@ -705,7 +709,7 @@ func (l *loader) zset(binaryScores bool) (keyspace.Value, error) {
 		return nil, err
 	}
 	z := keyspace.NewSkiplistZSet()
-	z.Reserve(int(min(n, 1<<16)))
+	z.Reserve(int(min(n, 1<<16)), n <= smallContainer)
 	for i := int64(0); i < n; i++ {
 		at := rd.off
 		m, err := rd.strTo(l.field[:0])
