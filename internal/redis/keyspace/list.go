@@ -28,14 +28,33 @@ const (
 // NewList returns an empty list.
 func NewList() *List { return &List{} }
 
-// NewListOf returns a list of elems, which the list now owns.
+// NewListOf returns a list of elems, which the list now owns. When the
+// capacity of elems is a ring's size (ListBufSize), elems becomes the
+// ring itself, without a copy.
 func NewListOf(elems [][]byte) *List {
 	l := &List{}
+	if c := cap(elems); c >= 4 && c&(c-1) == 0 {
+		l.buf, l.n = elems[:c], len(elems)
+		for _, e := range elems {
+			l.bytes += int64(len(e))
+		}
+		return l
+	}
 	l.Reserve(len(elems))
 	for _, e := range elems {
 		l.PushBack(e)
 	}
 	return l
+}
+
+// ListBufSize is the size of the ring a list of n elements gets: a
+// slice of that capacity passed to NewListOf is adopted as it is.
+func ListBufSize(n int) int {
+	size := 4
+	for size < n {
+		size <<= 1
+	}
+	return size
 }
 
 // Kind implements Value.
@@ -93,11 +112,7 @@ func (l *List) Reserve(k int) {
 
 // resize moves the elements, in order, to a buffer of at least want slots.
 func (l *List) resize(want int) {
-	size := 4
-	for size < want {
-		size <<= 1
-	}
-	buf := make([][]byte, size)
+	buf := make([][]byte, ListBufSize(want))
 	if l.n > 0 {
 		end := l.head + l.n
 		if end <= len(l.buf) {

@@ -178,3 +178,30 @@ func TestListValue(t *testing.T) {
 	var _ ElementLister = l
 	var _ Lener = l
 }
+
+// NewListOf adopts a slice whose capacity is a ring size, and the list
+// then behaves as any other: pushes at both ends past that capacity,
+// pops, indexing, byte accounting.
+func TestNewListOfAdopts(t *testing.T) {
+	for _, c := range []int{3, 4, 8, 6} {
+		elems := make([][]byte, 0, c)
+		for i := 0; i < min(c, 3); i++ {
+			elems = append(elems, []byte{'a' + byte(i)})
+		}
+		l := NewListOf(elems)
+		adopted := c == 4 || c == 8
+		if got := len(l.buf) == c && &l.buf[0] == &elems[:1][0]; got != adopted {
+			t.Fatalf("cap %d: adopted %v, want %v", c, got, adopted)
+		}
+		for i := 0; i < 10; i++ {
+			l.PushFront([]byte{'x'})
+			l.PushBack([]byte{'y'})
+		}
+		if l.Len() != 23 || string(l.At(10)) != "a" || string(l.At(12)) != "c" || string(l.PopBack()) != "y" || string(l.PopFront()) != "x" {
+			t.Fatalf("cap %d: %q", c, l.Elements())
+		}
+		if l.bytes != 21 {
+			t.Fatalf("cap %d: %d bytes accounted, want 21", c, l.bytes)
+		}
+	}
+}

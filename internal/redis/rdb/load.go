@@ -596,11 +596,11 @@ func (l *loader) quicklist(v2 bool) (keyspace.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		walk := codec.ZiplistEach
+		walk, countAt := codec.ZiplistEach, 8
 		if v2 {
-			walk = codec.ListpackEach
+			walk, countAt = codec.ListpackEach, 4
 		}
-		if elems, err = l.packedElems(elems, b, walk); err != nil {
+		if elems, err = l.packedElems(elems, b, countAt, walk); err != nil {
 			return nil, l.bad(at, "quicklist node", err)
 		}
 	}
@@ -618,7 +618,14 @@ func appendEntry(dst, s []byte, v int64, isInt bool) []byte {
 // packedElems appends the entries of the listpack or ziplist b to elems,
 // all of them in one new array (one allocation per node, not per
 // element; each element is capped, so appending to one copies it).
-func (l *loader) packedElems(elems [][]byte, b []byte, walk func([]byte, func([]byte, int64, bool) error) error) ([][]byte, error) {
+func (l *loader) packedElems(elems [][]byte, b []byte, countAt int, walk func([]byte, func([]byte, int64, bool) error) error) ([][]byte, error) {
+	if elems == nil && len(b) >= countAt+2 {
+		// The first node: size the list for its entries, when the
+		// header knows their count, in a slice the list adopts.
+		if n := binary.LittleEndian.Uint16(b[countAt:]); n != 0xFFFF {
+			elems = make([][]byte, 0, keyspace.ListBufSize(min(int(n), len(b)/2)))
+		}
+	}
 	back := make([]byte, 0, len(b))
 	ends := l.ends[:0]
 	err := walk(b, func(s []byte, v int64, isInt bool) error {
