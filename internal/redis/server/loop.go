@@ -44,8 +44,9 @@ type eventLoop struct {
 	timers    timerHeap
 	inBatch   bool      // the loop holds the lock: no wakeup needed
 	now       time.Time // when the current batch started
-	// lastClientEvent is when a client or listener last had an event
-	// (background snapshot steps are short while clients talk).
+	// lastClientEvent is when a client last sent something or a listener
+	// had a connection (background snapshot steps are short while clients
+	// talk).
 	lastClientEvent time.Time
 	stopping        bool
 }
@@ -177,7 +178,11 @@ func (l *eventLoop) handle(ev *unix.EpollEvent) {
 		_, _ = unix.Read(l.wakefd, b[:])
 		return
 	}
-	l.lastClientEvent = l.now
+	if ev.Events&unix.EPOLLIN != 0 {
+		// A request or a connection; a socket with room for more of a
+		// reply (a replica's full sync) is no one waiting.
+		l.lastClientEvent = l.now
+	}
 	cn := l.conns[fd]
 	if cn == nil {
 		if ln := l.listeners[fd]; ln != nil && !l.stopping {

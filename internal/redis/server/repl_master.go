@@ -386,9 +386,11 @@ func (r *replState) joinDiskSync() {
 }
 
 // sendToAll queues b on every target still connected, waiting while any
-// has more than syncSendWindow unsent. It takes the engine lock.
+// has more than syncSendWindow unsent. It takes the engine lock. The wait
+// is a poll every millisecond: a replica drains the window in a few, and
+// a longer sleep (this backed off to 20 ms) left the link idle.
 func (r *replState) sendToAll(targets []*replica, b []byte) error {
-	for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
+	for {
 		r.s.eng.Mu.Lock()
 		alive, busy := 0, false
 		for _, rp := range targets {
@@ -409,7 +411,7 @@ func (r *replState) sendToAll(targets []*replica, b []byte) error {
 			return nil
 		}
 		r.s.eng.Mu.Unlock()
-		time.Sleep(wait)
+		time.Sleep(time.Millisecond)
 	}
 }
 
