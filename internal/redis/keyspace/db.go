@@ -125,6 +125,12 @@ func (db *DB) Reserve(keys, expires int) {
 	db.expires.Reserve(expires)
 }
 
+// Touch starts fetching what adding or finding key will read (its
+// bucket and the first entry there), for a loader that touches a batch
+// of keys before adding them: the cache misses of the batch overlap
+// instead of coming one after the other. The result means nothing.
+func (db *DB) Touch(key []byte) int { return db.dict.touch(key) }
+
 // AddIfAbsent stores val under key unless the key exists, as a loader
 // does; it returns nil for a key already present.
 func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {

@@ -160,6 +160,22 @@ func (d *Dict[V]) Reserve(n int) {
 	}
 }
 
+// touch reads the bucket of key in the current table and the length of
+// the first key there (see DB.Touch).
+func (d *Dict[V]) touch(key []byte) int {
+	t := &d.ht[0]
+	if d.rehashing() {
+		t = &d.ht[1]
+	}
+	if len(t.buckets) == 0 {
+		return 0
+	}
+	if e := t.buckets[d.hashBytes(key)&uint64(len(t.buckets)-1)]; e != nil {
+		return len(e.Key)
+	}
+	return 0
+}
+
 // FindBytes returns the entry for key, or nil.
 func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {
 	if d.Len() == 0 {

@@ -119,6 +119,10 @@ func deferBuild(t byte) bool {
 // the loader allocates in one block (see keyspace.Dict.ReserveEntries).
 const smallContainer = 128
 
+// touchSink keeps the reads of the second stage's touches from being
+// optimised away.
+var touchSink atomic.Int64
+
 // loadBatchLen is how many records a batch holds.
 const loadBatchLen = 256
 
@@ -274,8 +278,19 @@ func (l *loader) apply(meta *Meta, full <-chan *loadBatch, free chan<- *loadBatc
 	ks, opt := l.ks, l.opt
 	db := ks.DBs[0]
 	bld := builder{name: l.bld.name, lim: l.bld.lim}
+	touched := 0
 	for batch := range full {
 		recs := batch.recs
+		// Touch the buckets of the batch's keys first (keyspace.DB.Touch),
+		// up to the first SELECTDB, after which they are another table's.
+		for i := range recs {
+			if recs[i].op == OpSelectDB {
+				break
+			}
+			if recs[i].op == 0 {
+				touched += db.Touch(recs[i].key)
+			}
+		}
 		for i := range recs {
 			r := &recs[i]
 			switch r.op {
@@ -326,6 +341,7 @@ func (l *loader) apply(meta *Meta, full <-chan *loadBatch, free chan<- *loadBatc
 		default:
 		}
 	}
+	touchSink.Add(int64(touched))
 	return nil
 }
 
