@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/replikube/replikube/internal/redis/command"
@@ -434,5 +436,34 @@ func TestSnapshotWriteError(t *testing.T) {
 	}
 	if ks := loadInto(t, buf.Bytes(), 1); ks.DBs[0].Len() != 20_000 {
 		t.Fatalf("after the failures a snapshot holds %d keys", ks.DBs[0].Len())
+	}
+}
+
+// A load raises the GC target while it runs and puts back the one the
+// process had, also when loads overlap; a higher target is left alone.
+func TestLoadGCTarget(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	data := handRDB([]string{"a", "b"}, "")
+	load := func() {
+		if _, err := rdb.Load(bufio.NewReader(bytes.NewReader(data)), keyspace.New(16, func() int64 { return 1 }), rdb.LoadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, before := range []int{100, 50, 1000, -1} {
+		debug.SetGCPercent(before)
+		load()
+		if got := debug.SetGCPercent(before); got != before {
+			t.Fatalf("GOGC %d before a load, %d after", before, got)
+		}
+	}
+	debug.SetGCPercent(100)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); load() }()
+	}
+	wg.Wait()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("after overlapping loads GOGC is %d", got)
 	}
 }
