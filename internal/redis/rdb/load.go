@@ -5,9 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"runtime/debug"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/replikube/replikube/internal/redis/keyspace"
@@ -76,41 +74,6 @@ func Load(r *bufio.Reader, ks *keyspace.Keyspace, opt LoadOptions) (*Meta, error
 		return nil, err
 	}
 	return meta, nil
-}
-
-// loadGCPercent is the GC target (GOGC) while a load runs. A load makes
-// little garbage: nearly all it allocates stays, so collecting as the
-// heap doubles only marks the growing dataset again and again (about a
-// fifth of a load's CPU time at GOGC 100). At 300 the peak RSS of a 1M
-// keys load stayed the same (602 vs 598 MB) and it ran 11-31% faster.
-const loadGCPercent = 300
-
-var gcBoost struct {
-	sync.Mutex
-	n    int // loads running
-	prev int // GOGC before the first of them
-}
-
-// boostGC raises the GC target for a load unless the process runs with a
-// higher one (or none), and returns what puts it back once the last
-// concurrent load is over.
-func boostGC() (restore func()) {
-	gcBoost.Lock()
-	if gcBoost.n == 0 {
-		gcBoost.prev = debug.SetGCPercent(loadGCPercent)
-		if gcBoost.prev < 0 || gcBoost.prev > loadGCPercent {
-			debug.SetGCPercent(gcBoost.prev)
-		}
-	}
-	gcBoost.n++
-	gcBoost.Unlock()
-	return func() {
-		gcBoost.Lock()
-		if gcBoost.n--; gcBoost.n == 0 {
-			debug.SetGCPercent(gcBoost.prev)
-		}
-		gcBoost.Unlock()
-	}
 }
 
 // loadRec is one step of the file for the keyspace: a key with its value
