@@ -1,13 +1,10 @@
 package rdb
 
 import (
-	"bufio"
-	"math"
-	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/replikube/replikube/internal/redis/sysmem"
 )
 
 // The GC while a load runs. A load makes little garbage: nearly all it
@@ -61,32 +58,6 @@ func boostGC() (restore func()) {
 	}
 }
 
-// memoryBound is 3/4 of the memory this process may use: the machine's,
-// or its cgroup's limit when lower; 0 when neither can be read.
-func memoryBound() int64 {
-	var bound int64 = math.MaxInt64
-	if f, err := os.Open("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if kb, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-				kb = strings.TrimSpace(strings.TrimSuffix(kb, "kB"))
-				if n, err := strconv.ParseInt(kb, 10, 64); err == nil && n > 0 {
-					bound = n << 10
-				}
-				break
-			}
-		}
-		f.Close()
-	}
-	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		if b, err := os.ReadFile(p); err == nil {
-			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 {
-				bound = min(bound, n)
-			}
-		}
-	}
-	if bound == math.MaxInt64 {
-		return 0
-	}
-	return bound / 4 * 3
-}
+// memoryBound is 3/4 of the memory this process may use (sysmem.Limit),
+// 0 when that cannot be read.
+func memoryBound() int64 { return sysmem.Limit() / 4 * 3 }

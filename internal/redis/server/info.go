@@ -12,6 +12,7 @@ import (
 
 	"github.com/replikube/replikube/internal/redis/command"
 	"github.com/replikube/replikube/internal/redis/keyspace"
+	"github.com/replikube/replikube/internal/redis/sysmem"
 )
 
 // Version is the Replikube build version, set by main.
@@ -114,14 +115,6 @@ func rssBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-func totalSystemMemory() int64 {
-	var si syscall.Sysinfo_t
-	if syscall.Sysinfo(&si) != nil {
-		return 0
-	}
-	return int64(si.Totalram) * int64(si.Unit)
-}
-
 // UsedMemory is the accounted memory: INFO used_memory and the figure
 // maxmemory is compared with.
 func (s *Server) UsedMemory() int64 { return s.ks.UsedMemory() }
@@ -184,7 +177,7 @@ func (s *Server) infoSection(b *strings.Builder, name string) {
 			s.memStats, s.memStatsAt = ms, now
 		}
 		ms = s.memStats
-		total := totalSystemMemory()
+		total := sysmem.Total()
 		b.WriteString("# Memory\r\n")
 		kv(b, "used_memory", used)
 		kv(b, "used_memory_human", bytesHuman(used))

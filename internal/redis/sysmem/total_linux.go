@@ -1,0 +1,12 @@
+package sysmem
+
+import "syscall"
+
+// Total is the machine's memory in bytes, 0 if unknown.
+func Total() int64 {
+	var si syscall.Sysinfo_t
+	if syscall.Sysinfo(&si) != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(si.Unit)
+}
