@@ -16,6 +16,9 @@ build: ## Build bin/replikube.
 
 test: build k8s-binaries ## Run every test: unit, differential against redis-server, clients, operator envtest.
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+	# Snapshots read keys without the lock while commands run: check that
+	# with the race detector too.
+	$(GO) test -count=1 -race -run 'TestSnapshot' ./internal/redis/rdb/
 
 demo: build ## Local control plane with pods as local processes; Ctrl-C stops it. DEMO_EXIT=1 exits once it is up.
 	hack/demo.sh

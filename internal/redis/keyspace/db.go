@@ -66,20 +66,29 @@ func (db *DB) removeExpired(key string) bool {
 	return true
 }
 
+// find returns the entry for key, settled (see Loan in snapshot.go).
+func (db *DB) find(key []byte) *KeyEntry {
+	e := db.dict.FindBytes(key)
+	if e != nil && len(db.ks.loans) != 0 {
+		db.ks.settle(e)
+	}
+	return e
+}
+
 // Peek returns the entry without touching expiry, LRU or stats.
-func (db *DB) Peek(key []byte) *KeyEntry { return db.dict.FindBytes(key) }
+func (db *DB) Peek(key []byte) *KeyEntry { return db.find(key) }
 
 // Exists reports whether key is present and not expired, without touching
 // LRU or hit statistics.
 func (db *DB) Exists(key []byte) bool {
-	e := db.dict.FindBytes(key)
+	e := db.find(key)
 	return e != nil && !db.expireIfNeeded(e)
 }
 
 // LookupRead returns the live entry for key or nil, counting a keyspace hit
 // or miss and updating the access time.
 func (db *DB) LookupRead(key []byte) *KeyEntry {
-	e := db.dict.FindBytes(key)
+	e := db.find(key)
 	if e == nil || db.expireIfNeeded(e) {
 		db.ks.Stats.KeyspaceMisses++
 		return nil
@@ -92,7 +101,7 @@ func (db *DB) LookupRead(key []byte) *KeyEntry {
 // LookupReadNoTouch is LookupRead without LRU update or stats (used by
 // commands flagged no-touch, such as TYPE? no: OBJECT, TTL).
 func (db *DB) LookupReadNoTouch(key []byte) *KeyEntry {
-	e := db.dict.FindBytes(key)
+	e := db.find(key)
 	if e == nil || db.expireIfNeeded(e) {
 		return nil
 	}
@@ -102,7 +111,7 @@ func (db *DB) LookupReadNoTouch(key []byte) *KeyEntry {
 // LookupWrite returns the live entry for key or nil. The entry may be
 // mutated in place; its size is re-accounted after the command.
 func (db *DB) LookupWrite(key []byte) *KeyEntry {
-	e := db.dict.FindBytes(key)
+	e := db.find(key)
 	if e == nil {
 		return nil
 	}
@@ -183,7 +192,7 @@ func (db *DB) Set(key []byte, val Value, keepTTL bool) *KeyEntry {
 // Delete removes key and reports whether it existed (expired keys count as
 // absent).
 func (db *DB) Delete(key []byte) bool {
-	e := db.dict.FindBytes(key)
+	e := db.find(key)
 	if e == nil {
 		return false
 	}
@@ -195,7 +204,7 @@ func (db *DB) Delete(key []byte) bool {
 }
 
 func (db *DB) delete(key []byte) *KeyEntry {
-	if db.ks.snap != nil {
+	if db.ks.snap != nil || len(db.ks.loans) != 0 {
 		if e := db.dict.FindBytes(key); e != nil {
 			db.preWrite(e)
 		}
@@ -215,7 +224,7 @@ func (db *DB) delete(key []byte) *KeyEntry {
 // Remove deletes key unconditionally, expired or not, returning the old
 // entry (RENAME, MOVE, eviction).
 func (db *DB) Remove(key []byte) *KeyEntry {
-	e := db.dict.FindBytes(key)
+	e := db.find(key)
 	if e == nil {
 		return nil
 	}
@@ -251,7 +260,7 @@ func (db *DB) Flush() int {
 	n := db.dict.Len()
 	// A running snapshot keeps walking the old dictionary: leave its
 	// values alone then.
-	keep := db.ks.snap != nil
+	keep := db.ks.snap != nil || len(db.ks.loans) != 0
 	db.dict.Each(func(e *KeyEntry) bool {
 		db.ks.mem -= e.Val.mem
 		e.Val.mem = 0
@@ -316,6 +325,9 @@ func (db *DB) RandomKey() *KeyEntry {
 		e := db.dict.Random(db.ks.Rand)
 		if e == nil {
 			return nil
+		}
+		if len(db.ks.loans) != 0 {
+			db.ks.settle(e)
 		}
 		if e.Val.Expire != 0 && db.IsExpired(e) {
 			if db.ks.Replica || db.ks.Paused {

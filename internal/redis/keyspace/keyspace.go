@@ -133,6 +133,9 @@ type Keyspace struct {
 	// snapshots (see snapshot.go).
 	snap      SnapshotSink
 	snapEpoch uint32
+	// loans are the batches of entries a snapshot serialises without
+	// the lock and has not returned yet.
+	loans []*Loan
 	// fixedNow, when not 0, is the time of the running command (FixTime),
 	// fixedDepth how many FixTime calls are open.
 	fixedNow   int64
@@ -147,6 +150,9 @@ type Stats struct {
 	KeyspaceMisses    int64
 	ExpiredStalePerc  float64
 	ExpiredTimeCapped int64
+	// LoanWaits counts the times a command waited for a snapshot's
+	// serialiser to give back a key it was reading (see Loan).
+	LoanWaits int64
 }
 
 // New returns a keyspace of n databases reading clock.

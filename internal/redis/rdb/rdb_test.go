@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/replikube/replikube/internal/redis/command"
 	"github.com/replikube/replikube/internal/redis/keyspace"
@@ -257,30 +258,120 @@ func (w *mutatingWriter) mutate() {
 	}
 }
 
+// fillSmall creates 400 small keys of every type in databases 0 to 2, the
+// keys mutate picks from.
+func fillSmall(en *env) {
+	for db := 0; db < 3; db++ {
+		en.do("select", strconv.Itoa(db))
+		for i := 0; i < 400; i++ {
+			k := strconv.Itoa(i)
+			switch i % 5 {
+			case 0:
+				en.do("set", "k"+k, "v"+k)
+			case 1:
+				en.do("rpush", "l"+k, "a", "b", "c")
+			case 2:
+				en.do("hset", "h"+k, "f1", "v", "f2", "w")
+			case 3:
+				en.do("sadd", "s"+k, "m1", "m2")
+			case 4:
+				en.do("zadd", "z"+k, "1", "m1", "2", "m2")
+			}
+		}
+	}
+	en.do("select", "0")
+}
+
+// TestSnapshotOffLock serialises claimed batches without the lock, as a
+// background snapshot does, while another goroutine runs writes and reads
+// on the same keys: the file must hold the data of the moment the
+// snapshot began, commands touching a key being serialised must wait for
+// it (run with -race, the test also checks that nothing else touches a
+// lent entry), and none may wait once the snapshot is over.
+func TestSnapshotOffLock(t *testing.T) {
+	var waits int64
+	for seed := uint64(1); seed <= 8; seed++ {
+		en := newEnv(t)
+		fillSmall(en)
+		want := canon(en.e.KS)
+		src := source(en)
+		en.e.Mu.Lock()
+		snap := rdb.Begin(src, false)
+		en.e.Mu.Unlock()
+
+		m := &mutatingWriter{en: en, rng: rand.New(rand.NewPCG(seed, 11))}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reads := [][]string{{"get", "k"}, {"hget", "h", "f1"}, {"lrange", "l", "0", "-1"}, {"smembers", "s"}, {"zrange", "z", "0", "-1"}, {"exists", "k"}, {"type", "h"}}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if i%2 == 0 {
+					m.mutate()
+					continue
+				}
+				r := reads[m.rng.IntN(len(reads))]
+				args := append([]string{r[0], r[1] + strconv.Itoa(m.rng.IntN(400))}, r[2:]...)
+				en.do(args...)
+			}
+		}()
+		var (
+			out   []byte
+			batch rdb.Batch
+			loan  keyspace.Loan
+			err   error
+		)
+		for batches := 0; ; batches++ {
+			if batches > 100_000 {
+				t.Fatal("the snapshot does not end")
+			}
+			en.e.Mu.Lock()
+			snap.Claim(&batch, 16, &loan)
+			en.e.Mu.Unlock()
+			// Leave the other goroutine time to run into the loan.
+			time.Sleep(20 * time.Microsecond)
+			if out, err = snap.Encode(out, &batch, &loan); err != nil {
+				t.Fatal(err)
+			}
+			if batch.Last {
+				break
+			}
+		}
+		close(stop)
+		wg.Wait()
+		en.e.Mu.Lock()
+		snap.Abort()
+		waits += en.e.KS.Stats.LoanWaits
+		en.e.Mu.Unlock()
+		if got := canon(loadInto(t, out, en.now)); !mapsEqual(want, got) {
+			t.Fatalf("seed %d: snapshot is not the data at its start:\n%s", seed, diff(want, got))
+		}
+		before := en.e.KS.Stats.LoanWaits
+		for i := 0; i < 200; i++ {
+			m.mutate()
+		}
+		if en.e.KS.Stats.LoanWaits != before {
+			t.Fatalf("seed %d: commands waited for a loan after the snapshot ended", seed)
+		}
+	}
+	if waits == 0 {
+		t.Fatal("no command ever met a lent key: the test does not exercise the loan")
+	}
+	t.Logf("%d waits for a lent key", waits)
+}
+
 // TestSnapshotIsPointInTime writes while a snapshot runs in small steps:
 // the file must hold exactly the data of the moment the snapshot began.
 func TestSnapshotIsPointInTime(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		en := newEnv(t)
-		for db := 0; db < 3; db++ {
-			en.do("select", strconv.Itoa(db))
-			for i := 0; i < 400; i++ {
-				k := strconv.Itoa(i)
-				switch i % 5 {
-				case 0:
-					en.do("set", "k"+k, "v"+k)
-				case 1:
-					en.do("rpush", "l"+k, "a", "b", "c")
-				case 2:
-					en.do("hset", "h"+k, "f1", "v", "f2", "w")
-				case 3:
-					en.do("sadd", "s"+k, "m1", "m2")
-				case 4:
-					en.do("zadd", "z"+k, "1", "m1", "2", "m2")
-				}
-			}
-		}
-		en.do("select", "0")
+		fillSmall(en)
 		want := canon(en.e.KS)
 		w := &mutatingWriter{en: en, rng: rand.New(rand.NewPCG(seed, 7))}
 		src := source(en)

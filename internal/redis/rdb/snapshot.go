@@ -58,8 +58,12 @@ type Snapshot struct {
 	// src.HoldTime (the event loop shortens them while clients talk).
 	Hold time.Duration
 
-	src      *Source
+	src *Source
+	// enc serialises pre-images (Capture, under the lock); encOff the
+	// claimed batches (Encode, possibly without it).
 	enc      Encoder
+	encOff   Encoder
+	step     Batch
 	commands bool // an AOF base of commands rather than an RDB
 	dicts    []*keyspace.Dict[keyspace.Object]
 	sizes    [][2]int
@@ -83,7 +87,8 @@ type Snapshot struct {
 // of commands (aof-use-rdb-preamble no) instead of an RDB. Every Begin
 // must be followed by WriteTo or Abort.
 func Begin(src *Source, asCommands bool) *Snapshot {
-	s := &Snapshot{src: src, commands: asCommands, enc: Encoder{Compress: src.Compress, ListMaxListpackSize: src.ListMaxListpackSize}}
+	enc := Encoder{Compress: src.Compress, ListMaxListpackSize: src.ListMaxListpackSize}
+	s := &Snapshot{src: src, commands: asCommands, enc: enc, encOff: enc}
 	if src.Access != nil {
 		s.lru, s.lfu = src.Access()
 	}
@@ -184,9 +189,8 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 // Step serialises the next part of the snapshot, at most about
 // src.ChunkBytes or src.HoldTime of work, appended to dst, and reports
 // whether the snapshot is complete (the last part included the RDB
-// trailer). The caller holds the lock. Whoever holds the lock can drive
-// the snapshot: a background goroutine through WriteTo, or the event loop
-// between batches of commands. After done or an error, call Abort (WriteTo
+// trailer). The caller holds the lock throughout: Step claims and
+// serialises batches itself. After done or an error, call Abort (WriteTo
 // does).
 func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 	src := s.src
@@ -201,17 +205,62 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 	if hold <= 0 {
 		hold = 100 * time.Microsecond
 	}
+	start := time.Now()
 	buf := dst
-	start0 := len(buf)
+	for {
+		s.Claim(&s.step, StepKeys, nil)
+		buf, err = s.Encode(buf, &s.step, nil)
+		if err != nil || s.step.Last {
+			return buf, s.step.Last && err == nil, err
+		}
+		if len(buf)-len(dst) >= chunk || time.Since(start) > hold {
+			return buf, false, nil
+		}
+	}
+}
+
+// StepKeys is how many keys a batch claims at most (Claim): small enough
+// that a command needing a key of the batch being serialised waits little.
+const StepKeys = 128
+
+// Batch is the part of a snapshot one Claim took: keys to serialise and
+// the bytes that go around them (header, SELECTDB, pre-images captured
+// since the last batch).
+type Batch struct {
+	// Last: the batch ends the snapshot.
+	Last bool
+	raw  []byte
+	keys []claimedKey
+	err  error
+}
+
+type claimedKey struct {
+	e    *keyspace.KeyEntry
+	idle int64
+	freq int
+	at   int // offset in raw before which the key goes
+}
+
+// Keys is the number of keys in the batch.
+func (b *Batch) Keys() int { return len(b.keys) }
+
+// Claim takes the next keys of the walk, at most about max, into b, with
+// the bytes that precede and follow them. With a loan, the keys are lent
+// to the caller, who will serialise them with Encode without the lock.
+// The caller holds the lock.
+func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
+	b.raw, b.keys, b.Last, b.err = b.raw[:0], b.keys[:0], false, nil
+	if loan != nil {
+		loan.Reset()
+	}
 	if !s.started {
 		s.started = true
 		if !s.commands {
-			buf = AppendHeader(buf, s.aux)
+			b.raw = AppendHeader(b.raw, s.aux)
 		}
 	}
-	ks := src.KS
-	start := time.Now()
-	for s.db < len(s.dicts) && len(buf)-start0 < chunk {
+	ks := s.src.KS
+	for s.db < len(s.dicts) && len(b.keys) < max {
 		i := s.db
 		if s.sizes[i][0] == 0 {
 			s.db++
@@ -221,63 +270,103 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 			s.inDB = true
 			s.cursor = 0
 			if s.commands {
-				buf = appendCommand(buf, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
+				b.raw = appendCommand(b.raw, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
 			} else {
-				buf = append(buf, OpSelectDB)
-				buf = appendLen(buf, uint64(i))
-				buf = append(buf, OpResizeDB)
-				buf = appendLen(buf, uint64(s.sizes[i][0]))
-				buf = appendLen(buf, uint64(s.sizes[i][1]))
+				b.raw = append(b.raw, OpSelectDB)
+				b.raw = appendLen(b.raw, uint64(i))
+				b.raw = append(b.raw, OpResizeDB)
+				b.raw = appendLen(b.raw, uint64(s.sizes[i][0]))
+				b.raw = appendLen(b.raw, uint64(s.sizes[i][1]))
 			}
 		}
 		d := s.dicts[i]
-		finished := false
-		for steps := 0; len(buf)-start0 < chunk; steps++ {
-			if steps > 0 && time.Since(start) > hold {
-				break
-			}
-			s.cursor = d.ScanBatch(s.cursor, keyspace.TouchValue, func(e *keyspace.KeyEntry) {
-				if s.err == nil && ks.Claim(e) {
-					buf, s.err = s.appendEntry(buf, e)
-					s.Keys++
+		for len(b.keys) < max {
+			s.cursor = d.ScanBatch(s.cursor, nil, func(e *keyspace.KeyEntry) {
+				if !ks.Claim(e) {
+					return
 				}
+				k := claimedKey{e: e, idle: -1, freq: -1, at: len(b.raw)}
+				if s.commands {
+					// An AOF base of commands keeps no access data.
+				} else if s.lru {
+					k.idle = ks.IdleSeconds(&e.Val)
+				} else if s.lfu {
+					k.freq = ks.Freq(&e.Val)
+				}
+				b.keys = append(b.keys, k)
+				if loan != nil {
+					loan.Add(e)
+				}
+				s.Keys++
 			})
 			if s.cursor == 0 {
-				finished = true
 				break
 			}
 		}
-		buf = append(buf, s.pending[i]...)
+		b.raw = append(b.raw, s.pending[i]...)
 		s.pending[i] = s.pending[i][:0]
 		if s.err != nil {
-			return buf, false, s.err
+			b.err = s.err
+			break
 		}
-		if !finished {
-			break // budget spent
+		if s.cursor != 0 {
+			break // the batch is full
 		}
-		// Every key of this database is written or was created after
+		// Every key of this database is claimed or was created after
 		// the start: nothing more can be captured for it.
 		s.pending[i] = nil
 		s.inDB = false
 		s.db++
-		if time.Since(start) > hold {
+	}
+	b.Last = s.db == len(s.dicts) && b.err == nil
+	if loan != nil {
+		ks.Lend(loan)
+	}
+}
+
+// Encode serialises the batch Claim took, appended to dst, with the RDB
+// trailer after the last one; it returns the loan, if any, as soon as the
+// batch's values are read. It needs no lock: only one Encode runs at a
+// time per snapshot, in the order of the claims.
+func (s *Snapshot) Encode(dst []byte, b *Batch, loan *keyspace.Loan) ([]byte, error) {
+	start := len(dst)
+	// Start fetching the values first: their cache misses then overlap.
+	var sum int64
+	for _, k := range b.keys {
+		sum += int64(keyspace.TouchValue(k.e))
+	}
+	touchSink.Add(sum)
+	pos, err := 0, b.err
+	for _, k := range b.keys {
+		if err != nil {
 			break
 		}
+		dst = append(dst, b.raw[pos:k.at]...)
+		pos = k.at
+		if s.commands {
+			dst, err = s.encOff.AppendKeyCommands(dst, k.e.Key, &k.e.Val)
+		} else {
+			dst, err = s.encOff.AppendKey(dst, k.e.Key, &k.e.Val, k.idle, k.freq)
+		}
 	}
-	s.crc = codec.CRC64(s.crc, buf[start0:])
-	if s.db < len(s.dicts) {
-		return buf, false, nil
+	if loan != nil {
+		loan.Return()
 	}
-	if !s.commands {
-		buf = append(buf, OpEOF)
-		s.crc = codec.CRC64(s.crc, buf[len(buf)-1:])
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, b.raw[pos:]...)
+	if b.Last && !s.commands {
+		dst = append(dst, OpEOF)
+		s.crc = codec.CRC64(s.crc, dst[start:])
 		var sum uint64
-		if src.Checksum {
+		if s.src.Checksum {
 			sum = s.crc
 		}
-		buf = binary.LittleEndian.AppendUint64(buf, sum)
+		return binary.LittleEndian.AppendUint64(dst, sum), nil
 	}
-	return buf, true, nil
+	s.crc = codec.CRC64(s.crc, dst[start:])
+	return dst, nil
 }
 
 // AppendHeader appends the magic, version and aux fields.

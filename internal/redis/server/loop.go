@@ -44,11 +44,7 @@ type eventLoop struct {
 	timers    timerHeap
 	inBatch   bool      // the loop holds the lock: no wakeup needed
 	now       time.Time // when the current batch started
-	// lastClientEvent is when a client last sent something or a listener
-	// had a connection (background snapshot steps are short while clients
-	// talk).
-	lastClientEvent time.Time
-	stopping        bool
+	stopping  bool
 }
 
 func newEventLoop(s *Server) (*eventLoop, error) {
@@ -153,13 +149,9 @@ func (l *eventLoop) run() {
 		// Writes reach the AOF before their replies reach clients.
 		l.s.persist.flushAOF()
 		l.drain()
-		// Then one bounded step of a background snapshot, if one runs:
-		// after the replies, so that they do not wait for it.
-		hold := snapStepIdle
-		if l.now.Sub(l.lastClientEvent) < snapBusyFor {
-			hold = snapStepBusy
-		}
-		l.s.stepSnapJob(false, hold)
+		// Then a batch for a background snapshot's serialiser, if it
+		// asks: after the replies, so that they do not wait for it.
+		l.s.feedSnapJob()
 		if l.s.closing.Load() && l.shutdownStep() {
 			l.inBatch = false
 			e.Mu.Unlock()
@@ -177,11 +169,6 @@ func (l *eventLoop) handle(ev *unix.EpollEvent) {
 		var b [8]byte
 		_, _ = unix.Read(l.wakefd, b[:])
 		return
-	}
-	if ev.Events&unix.EPOLLIN != 0 {
-		// A request or a connection; a socket with room for more of a
-		// reply (a replica's full sync) is no one waiting.
-		l.lastClientEvent = l.now
 	}
 	cn := l.conns[fd]
 	if cn == nil {
@@ -527,12 +514,6 @@ func (l *eventLoop) fireTimers(now time.Time) {
 // nextTimeout is epoll_wait's timeout in milliseconds: the next block
 // deadline or the end of a pause holding clients, -1 for none.
 func (l *eventLoop) nextTimeout() int {
-	if job := l.s.job; job != nil && !job.ended {
-		if len(job.out) < cap(job.out) {
-			return 0 // more snapshot steps to run
-		}
-		return 1 // the writer is behind: look again shortly
-	}
 	var next time.Time
 	if len(l.timers) > 0 {
 		next = l.timers[0].timerAt

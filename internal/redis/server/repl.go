@@ -21,7 +21,7 @@ import (
 // bytes are counted by the master replication offset and kept in the
 // backlog ring, from which a replica that reconnects continues
 // (+CONTINUE); otherwise it gets a full resync: +FULLRESYNC, a
-// point-in-time snapshot (the event loop serialises it in steps, see
+// point-in-time snapshot (serialised beside the event loop, see
 // snapjob.go) on disk or straight onto the socket ($EOF:<mark> framing),
 // then the writes made since the snapshot began.
 //

@@ -4,20 +4,35 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb"
 )
 
-// A background snapshot (BGSAVE, BGREWRITEAOF, later a replica's full
-// sync) is serialised by the event loop itself, one bounded step per loop
-// iteration under the engine lock it already holds, and written out by a
-// goroutine of its own. Clients thus never wait for the snapshot longer
-// than one step (rdb.Source.HoldTime), and no lock is handed back and
-// forth between goroutines. Between steps commands run as usual; the
-// keyspace gives the snapshot the pre-image of every key they are about to
-// change (keyspace/snapshot.go).
+// A background snapshot (BGSAVE, BGREWRITEAOF, a replica's full sync) is
+// serialised by a goroutine of its own, as Redis's forked child does it,
+// while the event loop serves commands. The loop, which holds the engine
+// lock anyway, claims a small batch of keys for it at the end of an
+// iteration when it asks for one (feedSnapJob, a few microseconds); the
+// serialiser encodes the batch without the lock and hands the bytes to
+// the writer goroutine (file or replica sockets). The claimed keys are
+// lent meanwhile: a command that needs one of them waits for the batch to
+// be serialised (keyspace.Loan). Between claims the keyspace gives the
+// snapshot the pre-image of every key a command is about to change
+// (keyspace/snapshot.go). The two goroutines never contend for the engine
+// lock: a lock handed back and forth between them made the loop wait for
+// the scheduler.
+//
+// No lock is held, and no loan is out, while the serialiser waits for the
+// writer, which may itself take the lock (replica sockets): it asks for
+// the next batch before encoding the current one only when the writer's
+// queue has room for what it will hand over.
 
-// snapJobDepth is how many serialised steps may wait for the writer.
+// snapJobDepth is how many serialised chunks may wait for the writer.
 const snapJobDepth = 16
+
+// snapChunkBytes is how much the serialiser encodes before handing a
+// chunk to the writer.
+const snapChunkBytes = 32 << 10
 
 type snapChunk struct {
 	b    []byte
@@ -30,16 +45,27 @@ type snapJob struct {
 	out    chan snapChunk
 	free   chan []byte
 	failed atomic.Bool // the writer gave up: stop serialising
-	ended  bool
+	// want carries the slot the serialiser wants the next batch claimed
+	// into; ready the slot once claimed. At most one of each is pending.
+	want  chan int
+	ready chan int
+	slots [2]struct {
+		batch rdb.Batch
+		loan  keyspace.Loan
+	}
+	// produced is closed once every batch is serialised and the snapshot
+	// ended.
+	produced chan struct{}
 }
 
-// startSnapJob starts serialising snap from the event loop and runs
-// write in a goroutine over the serialised chunks (it must read the
-// channel until it is closed, and return the first error of a chunk).
-// finish runs under the engine lock once write returned. The caller holds
-// the engine lock.
+// startSnapJob starts serialising snap in the background and runs write
+// in a goroutine over the serialised chunks (it must read the channel
+// until it is closed, and return the first error of a chunk). finish runs
+// under the engine lock once write returned. The caller holds the engine
+// lock.
 func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapChunk, recycle func([]byte)) error, finish func(error)) {
-	job := &snapJob{snap: snap, out: make(chan snapChunk, snapJobDepth), free: make(chan []byte, snapJobDepth)}
+	job := &snapJob{snap: snap, out: make(chan snapChunk, snapJobDepth), free: make(chan []byte, snapJobDepth),
+		want: make(chan int, 2), ready: make(chan int, 2), produced: make(chan struct{})}
 	s.job = job
 	recycle := func(b []byte) {
 		select {
@@ -50,7 +76,7 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapC
 	chunks := (<-chan snapChunk)(job.out)
 	if d := time.Duration(s.cfg.RDBKeySaveDelay) * time.Microsecond; d > 0 {
 		// rdb-key-save-delay: the writer takes its time, and the bounded
-		// channel slows the walk with it; the event loop never sleeps.
+		// channel slows the walk with it.
 		delayed := make(chan snapChunk)
 		go func() {
 			defer close(delayed)
@@ -61,6 +87,8 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapC
 		}()
 		chunks = delayed
 	}
+	job.want <- 0 // the first batch, claimed by the loop's next iteration
+	go s.serialiseSnap(job)
 	go func() {
 		err := write(chunks, recycle)
 		if err != nil {
@@ -75,69 +103,121 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapC
 		}
 		finish(err)
 	}()
-	s.wakeLoop()
+	s.wakeLoop() // the caller may be a goroutine other than the loop
 }
 
-// Steps of a background snapshot run by the event loop: short while
-// clients send requests, since one arriving meanwhile waits for the step
-// to end; long when none did for a while (a replica's full sync on an
-// idle master, a BGSAVE at night), since each step costs a loop
-// iteration more.
-const (
-	snapStepBusy = 25 * time.Microsecond
-	snapStepIdle = 500 * time.Microsecond
-	snapBusyFor  = 10 * time.Millisecond // how long a client event counts
-)
-
-// stepSnapJob runs one step of the background snapshot, of at most hold
-// (0 for the source's own bound); block makes it wait for room in the
-// writer's queue (a caller that must finish the job, such as SAVE or
-// SHUTDOWN) instead of skipping the step. The caller holds the engine
-// lock.
-func (s *Server) stepSnapJob(block bool, hold time.Duration) {
-	job := s.job
-	if job == nil || job.ended {
-		return
-	}
-	if job.failed.Load() {
-		job.end(nil)
-		return
-	}
-	if !block && len(job.out) == cap(job.out) {
-		return
-	}
-	var buf []byte
-	select {
-	case buf = <-job.free:
-	default:
-		buf = make([]byte, 0, 40<<10)
-	}
-	keys := job.snap.Keys
-	job.snap.Hold = hold
-	out, done, err := job.snap.Step(buf)
-	if len(out) > 0 {
-		job.out <- snapChunk{b: out, keys: job.snap.Keys - keys}
-	}
-	if err != nil || done {
-		job.end(err)
+// feedSnapJob claims the batch the running snapshot's serialiser asks
+// for, if it does. The caller holds the engine lock.
+func (s *Server) feedSnapJob() {
+	if job := s.job; job != nil {
+		select {
+		case i := <-job.want:
+			job.claim(i)
+		default:
+		}
 	}
 }
 
-// end stops the snapshot and closes the writer's channel.
-func (j *snapJob) end(err error) {
-	j.ended = true
-	j.snap.Abort()
+func (j *snapJob) claim(i int) {
+	sl := &j.slots[i]
+	j.snap.Claim(&sl.batch, rdb.StepKeys, &sl.loan)
+	j.ready <- i
+}
+
+// serialiseSnap encodes job's snapshot batch by batch into chunks for the
+// writer, then ends the snapshot.
+func (s *Server) serialiseSnap(job *snapJob) {
+	var (
+		buf  []byte
+		keys int64
+		err  error
+	)
+	newBuf := func() []byte {
+		select {
+		case b := <-job.free:
+			return b
+		default:
+			return make([]byte, 0, snapChunkBytes+snapChunkBytes/4)
+		}
+	}
+	buf = newBuf()
+	asked := true // job.want holds slot 0
+	for err == nil && !job.failed.Load() {
+		if !asked {
+			job.want <- 0 // no batch is out: either slot is free
+			s.wakeLoop()
+		}
+		i := <-job.ready
+		sl := &job.slots[i]
+		last := sl.batch.Last
+		// Ask for the next batch now, so that the loop claims it while
+		// this one is encoded, unless handing this one over may wait
+		// for the writer: no loan may be out then.
+		asked = !last && len(job.out) < cap(job.out)-1
+		if asked {
+			job.want <- 1 - i
+			s.wakeLoop()
+		}
+		buf, err = job.snap.Encode(buf, &sl.batch, &sl.loan)
+		keys += int64(sl.batch.Keys())
+		if err != nil {
+			break
+		}
+		if len(buf) >= snapChunkBytes || last {
+			job.out <- snapChunk{b: buf, keys: keys}
+			buf, keys = newBuf(), 0
+		}
+		if last {
+			break
+		}
+	}
+	// No claim may come after this: withdraw the request and return the
+	// loan of a batch claimed but not encoded.
+	s.eng.Mu.Lock()
+	for drained := false; !drained; {
+		select {
+		case <-job.want:
+		case i := <-job.ready:
+			job.slots[i].loan.Return()
+		default:
+			drained = true
+		}
+	}
+	job.snap.Abort()
+	s.eng.Mu.Unlock()
 	if err != nil {
-		j.out <- snapChunk{err: err}
+		job.out <- snapChunk{err: err}
 	}
-	close(j.out)
+	close(job.out)
+	close(job.produced)
 }
 
-// finishSnapJob drives the running snapshot to its end (SAVE, SHUTDOWN,
-// DEBUG RELOAD wait for it). The caller holds the engine lock.
+// finishSnapJob waits until the running snapshot is serialised and ended
+// (SAVE, SHUTDOWN and DEBUG RELOAD need it gone), claiming batches for
+// its serialiser meanwhile, as the event loop, which is the caller, would.
+// The caller holds the engine lock, which is released while waiting.
 func (s *Server) finishSnapJob() {
-	for s.job != nil && !s.job.ended {
-		s.stepSnapJob(true, snapStepIdle)
+	for {
+		job := s.job
+		if job == nil {
+			return
+		}
+		select {
+		case <-job.produced:
+			return
+		default:
+		}
+		s.feedSnapJob()
+		s.eng.Mu.Unlock()
+		slot := -1
+		select {
+		case <-job.produced:
+		case slot = <-job.want:
+		}
+		s.eng.Mu.Lock()
+		if slot >= 0 {
+			job.claim(slot)
+		}
 	}
 }
 
