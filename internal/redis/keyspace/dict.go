@@ -480,10 +480,14 @@ func (d *Dict[V]) Sample(r *rand.Rand, count int, fn func(*Entry[V])) {
 func (d *Dict[V]) ScanBatch(cursor uint64, touch func(*Entry[V]) byte, fn func(*Entry[V])) uint64 {
 	var arr [2 * scanBatch]*Entry[V]
 	batch := arr[:0]
-	for {
-		cursor = d.Scan(cursor, func(e *Entry[V]) { batch = append(batch, e) })
-		if cursor == 0 || len(batch) >= scanBatch/2 {
-			break
+	if !d.rehashing() && d.Len() > 0 {
+		cursor, batch = d.gather(cursor, batch)
+	} else {
+		for {
+			cursor = d.Scan(cursor, func(e *Entry[V]) { batch = append(batch, e) })
+			if cursor == 0 || len(batch) >= scanBatch/2 {
+				break
+			}
 		}
 	}
 	if touch != nil {
@@ -497,6 +501,32 @@ func (d *Dict[V]) ScanBatch(cursor uint64, touch func(*Entry[V]) byte, fn func(*
 		fn(e)
 	}
 	return cursor
+}
+
+// gather is Scan over scanBatch buckets of a table not being rehashed,
+// appending their entries to batch. It reads the buckets' heads first,
+// then the entries: the reads of each pass do not depend on one another,
+// so their cache misses overlap instead of coming one after the other.
+func (d *Dict[V]) gather(cursor uint64, batch []*Entry[V]) (uint64, []*Entry[V]) {
+	t := &d.ht[0]
+	m := uint64(len(t.buckets) - 1)
+	var heads [scanBatch]*Entry[V]
+	n := 0
+	for n < len(heads) {
+		heads[n] = t.buckets[cursor&m]
+		n++
+		cursor |= ^m
+		cursor = bits.Reverse64(bits.Reverse64(cursor) + 1)
+		if cursor == 0 {
+			break
+		}
+	}
+	for _, e := range heads[:n] {
+		for ; e != nil; e = e.next {
+			batch = append(batch, e)
+		}
+	}
+	return cursor, batch
 }
 
 // touchSink keeps the reads of ScanBatch's touch from being optimised away.
