@@ -148,9 +148,6 @@ func (l *Loan) Add(e *KeyEntry) {
 	l.entries = append(l.entries, e)
 }
 
-// Len is the number of entries in the loan.
-func (l *Loan) Len() int { return len(l.entries) }
-
 // Return ends the loan: the borrower no longer reads its entries.
 func (l *Loan) Return() { l.back.Store(true) }
 

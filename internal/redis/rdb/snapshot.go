@@ -49,15 +49,11 @@ func (noLock) Lock()   {}
 func (noLock) Unlock() {}
 
 // Snapshot is a point-in-time copy of the dataset being written out. It
-// is taken by Begin under the engine lock and written by WriteTo, which
-// releases the lock between steps (see keyspace/snapshot.go).
+// is taken by Begin under the engine lock and written either by WriteTo,
+// which takes the lock for each step, or batch by batch: Claim under the
+// lock, Encode without it, the batch's keys lent meanwhile (see
+// keyspace/snapshot.go).
 type Snapshot struct {
-	// Keys counts the keys the walk has written so far.
-	Keys int64
-	// Hold, when set, bounds the next steps in time instead of
-	// src.HoldTime (the event loop shortens them while clients talk).
-	Hold time.Duration
-
 	src *Source
 	// enc serialises pre-images (Capture, under the lock); encOff the
 	// claimed batches (Encode, possibly without it).
@@ -74,7 +70,7 @@ type Snapshot struct {
 	err      error
 	ended    bool
 
-	// Progress of Step.
+	// Progress of the walk (Claim) and of the checksum (Encode).
 	started bool
 	db      int    // database being written
 	inDB    bool   // its SELECTDB is written
@@ -199,9 +195,6 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 		chunk = 32 << 10
 	}
 	hold := src.HoldTime
-	if s.Hold > 0 {
-		hold = s.Hold
-	}
 	if hold <= 0 {
 		hold = 100 * time.Microsecond
 	}
@@ -297,7 +290,6 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 				if loan != nil {
 					loan.Add(e)
 				}
-				s.Keys++
 			})
 			if s.cursor == 0 {
 				break

@@ -84,8 +84,8 @@ func (p *persistence) source(lock sync.Locker) *rdb.Source {
 		Compress:            s.cfg.RDBCompression,
 		ListMaxListpackSize: s.cfg.ListMaxListpackSize,
 		Checksum:            s.cfg.RDBChecksum,
-		// A step of a background snapshot delays the clients whose
-		// requests arrive meanwhile: keep it short.
+		// A step of a snapshot written under a lock taken per step
+		// (WriteTo) delays the clients meanwhile: keep it short.
 		HoldTime: 25 * time.Microsecond,
 		Access: func() (bool, bool) {
 			pol := s.eng.Cfg.Policy
