@@ -317,3 +317,43 @@ func TestKillDuringBgsave(t *testing.T) {
 		t.Fatalf("after kill -9 during BGSAVE: digest %s, want %s", got, want)
 	}
 }
+
+// TestCommandsWaitForBgsave: DEBUG RELOAD and SHUTDOWN SAVE, run while a
+// background save is being serialised beside the event loop, drive it to
+// its end (claiming its batches themselves, as the loop they block would)
+// and then save, with every key.
+func TestCommandsWaitForBgsave(t *testing.T) {
+	dir := t.TempDir()
+	// 20000 keys at 50 us each: the background save takes a second.
+	p := startProc(t, dir, "--save", "", "--rdb-key-save-delay", "50", "--enable-debug-command", "yes")
+	c := client(t, p.addr)
+	ctx := context.Background()
+	must(t, c, "debug", "populate", "20000")
+	want := digest(t, c)
+	must(t, c, "bgsave")
+	if infoInt(t, c, "rdb_bgsave_in_progress") != 1 {
+		t.Fatal("no background save in progress right after BGSAVE")
+	}
+	must(t, c, "debug", "reload")
+	if infoInt(t, c, "rdb_bgsave_in_progress") != 0 {
+		t.Fatal("DEBUG RELOAD returned while the background save still ran")
+	}
+	if got := digest(t, c); got != want {
+		t.Fatalf("after DEBUG RELOAD during BGSAVE: digest %s, want %s", got, want)
+	}
+	must(t, c, "set", "after", "1")
+	must(t, c, "bgsave")
+	if infoInt(t, c, "rdb_bgsave_in_progress") != 1 {
+		t.Fatal("no background save in progress right after BGSAVE")
+	}
+	if err := c.Do(ctx, "shutdown", "save").Err(); err == nil {
+		t.Fatal("SHUTDOWN SAVE replied instead of closing the connection")
+	}
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit status %d after SHUTDOWN SAVE", code)
+	}
+	p = startProc(t, dir, "--save", "")
+	if n := client(t, p.addr).DBSize(ctx).Val(); n != 20001 {
+		t.Fatalf("%d keys after SHUTDOWN SAVE during BGSAVE, want 20001", n)
+	}
+}
