@@ -125,20 +125,32 @@ func (s *Snapshot) Capture(d *keyspace.Dict[keyspace.Object], e *keyspace.KeyEnt
 	if i < 0 || s.err != nil {
 		return
 	}
-	s.pending[i], s.err = s.appendEntry(s.pending[i], e)
+	idle, freq := s.access(e)
+	s.pending[i], s.err = s.appendKey(&s.enc, s.pending[i], e, idle, freq)
 }
 
-func (s *Snapshot) appendEntry(b []byte, e *keyspace.KeyEntry) ([]byte, error) {
-	if s.commands {
-		return s.enc.AppendKeyCommands(b, e.Key, &e.Val)
-	}
-	idle, freq := int64(-1), -1
-	if s.lru {
+// access is the access data saved with e: LRU idle seconds or LFU
+// frequency as the policy wants, -1 for none (and always for an AOF base
+// of commands). The caller holds the lock.
+func (s *Snapshot) access(e *keyspace.KeyEntry) (idle int64, freq int) {
+	idle, freq = -1, -1
+	switch {
+	case s.commands:
+	case s.lru:
 		idle = s.src.KS.IdleSeconds(&e.Val)
-	} else if s.lfu {
+	case s.lfu:
 		freq = s.src.KS.Freq(&e.Val)
 	}
-	return s.enc.AppendKey(b, e.Key, &e.Val, idle, freq)
+	return idle, freq
+}
+
+// appendKey serialises e with enc, as a record of the RDB or as the
+// commands of an AOF base.
+func (s *Snapshot) appendKey(enc *Encoder, b []byte, e *keyspace.KeyEntry, idle int64, freq int) ([]byte, error) {
+	if s.commands {
+		return enc.AppendKeyCommands(b, e.Key, &e.Val)
+	}
+	return enc.AppendKey(b, e.Key, &e.Val, idle, freq)
 }
 
 // WriteSnapshot writes a point-in-time RDB of src to w and returns the
@@ -278,14 +290,8 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 				if !ks.Claim(e) {
 					return
 				}
-				k := claimedKey{e: e, idle: -1, freq: -1, at: len(b.raw)}
-				if s.commands {
-					// An AOF base of commands keeps no access data.
-				} else if s.lru {
-					k.idle = ks.IdleSeconds(&e.Val)
-				} else if s.lfu {
-					k.freq = ks.Freq(&e.Val)
-				}
+				k := claimedKey{e: e, at: len(b.raw)}
+				k.idle, k.freq = s.access(e)
 				b.keys = append(b.keys, k)
 				if loan != nil {
 					loan.Add(e)
@@ -335,11 +341,7 @@ func (s *Snapshot) Encode(dst []byte, b *Batch, loan *keyspace.Loan) ([]byte, er
 		}
 		dst = append(dst, b.raw[pos:k.at]...)
 		pos = k.at
-		if s.commands {
-			dst, err = s.encOff.AppendKeyCommands(dst, k.e.Key, &k.e.Val)
-		} else {
-			dst, err = s.encOff.AppendKey(dst, k.e.Key, &k.e.Val, k.idle, k.freq)
-		}
+		dst, err = s.appendKey(&s.encOff, dst, k.e, k.idle, k.freq)
 	}
 	if loan != nil {
 		loan.Return()
