@@ -69,8 +69,8 @@ func (db *DB) removeExpired(key string) bool {
 // find returns the entry for key, settled (see Loan in snapshot.go).
 func (db *DB) find(key []byte) *KeyEntry {
 	e := db.dict.FindBytes(key)
-	if e != nil && len(db.ks.loans) != 0 {
-		db.ks.settle(e)
+	if e != nil {
+		db.settleKey(key)
 	}
 	return e
 }
@@ -143,6 +143,7 @@ func (db *DB) Touch(key []byte) int { return db.dict.touch(key) }
 // AddIfAbsent stores val under key unless the key exists, as a loader
 // does; it returns nil for a key already present.
 func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {
+	db.settleKey(key)
 	e, created := db.dict.AddOrFind(key)
 	if !created {
 		return nil
@@ -155,6 +156,7 @@ func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {
 
 // Add stores val under a key known to be absent (after LookupWrite).
 func (db *DB) Add(key []byte, val Value) *KeyEntry {
+	db.settleKey(key)
 	e, created := db.dict.AddOrFind(key)
 	if !created {
 		db.preWrite(e)
@@ -170,6 +172,7 @@ func (db *DB) Add(key []byte, val Value) *KeyEntry {
 // Set stores val under key, replacing any value. The expiry is removed
 // unless keepTTL.
 func (db *DB) Set(key []byte, val Value, keepTTL bool) *KeyEntry {
+	db.settleKey(key)
 	e, created := db.dict.AddOrFind(key)
 	if !created {
 		db.preWrite(e)
@@ -327,7 +330,7 @@ func (db *DB) RandomKey() *KeyEntry {
 			return nil
 		}
 		if len(db.ks.loans) != 0 {
-			db.ks.settle(e)
+			db.ks.settle(db.dict, db.dict.Hash(e.Key))
 		}
 		if e.Val.Expire != 0 && db.IsExpired(e) {
 			if db.ks.Replica || db.ks.Paused {

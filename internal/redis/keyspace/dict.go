@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -17,6 +18,7 @@ type Dict[V any] struct {
 	seed      maphash.Seed
 	ht        [2]table[V]
 	rehashIdx int // -1 when not rehashing
+	pins      int // rehashing paused while > 0 (Pin)
 	slab      []slabEntry[V]
 }
 
@@ -61,6 +63,9 @@ func (d *Dict[V]) hashString(s string) uint64 { return maphash.String(d.seed, s)
 func (d *Dict[V]) rehashStep(n int) bool {
 	if !d.rehashing() {
 		return false
+	}
+	if d.pins > 0 {
+		return true
 	}
 	empty := n * 10
 	for ; n > 0 && d.ht[0].used > 0; n-- {
@@ -468,60 +473,133 @@ func (d *Dict[V]) Sample(r *rand.Rand, count int, fn func(*Entry[V])) {
 	}
 }
 
-// ScanBatch is Scan over as many buckets as hold scanBatch/2 entries or
-// more.
-// It first gathers the entries and only then calls fn for them: the
-// gathering loop is short, so the processor fetches the entries of many
-// buckets at once instead of waiting for each cache miss in turn between
-// two calls of fn (a snapshot walks the whole dict). touch, when not nil,
-// is called for every gathered entry before fn is for any, to start the
-// fetch of what fn will read next (see TouchValue). fn must not add or
-// delete entries.
-func (d *Dict[V]) ScanBatch(cursor uint64, touch func(*Entry[V]) byte, fn func(*Entry[V])) uint64 {
-	var arr [2 * scanBatch]*Entry[V]
-	batch := arr[:0]
-	if !d.rehashing() && d.Len() > 0 {
-		cursor, batch = d.gather(cursor, batch)
-	} else {
-		for {
-			cursor = d.Scan(cursor, func(e *Entry[V]) { batch = append(batch, e) })
-			if cursor == 0 || len(batch) >= scanBatch/2 {
-				break
-			}
-		}
-	}
-	if touch != nil {
-		var sum byte
-		for _, e := range batch {
-			sum += touch(e)
-		}
-		touchSink += sum
-	}
-	for _, e := range batch {
-		fn(e)
-	}
-	return cursor
+// Span is a stretch of a dict's scan order taken at one instant (Take):
+// the buckets a Scan would visit from one cursor to the next Take's, with
+// the tables as they were then. A snapshot walks it on another goroutine
+// (Walk) while the dict's owner keeps off those buckets: it neither links
+// nor unlinks an entry there (Holds tells which hashes land there) nor
+// rehashes the dict (Pin) until the walk is over.
+type Span[V any] struct {
+	small, large []*Entry[V] // large is nil unless the dict was rehashing
+	from         uint64      // cursor of the first bucket
+	first        uint64      // its index in the small table, bits reversed
+	steps        uint64      // small-table buckets (with their expansions)
+	shift        uint        // 64 - log2(len(small))
+	entries      int         // the dict's size when taken
 }
 
-// gather is Scan over scanBatch buckets of a table not being rehashed,
+// Take returns the span of the scan order from cursor that holds about
+// want entries (at least one bucket), and the cursor after it: 0 when the
+// span reaches the end of the scan. The cursor is the one Scan would
+// return after visiting the same buckets, so spans and Scan calls may
+// follow one another, and resizes may come between them, with Scan's
+// guarantee.
+func (d *Dict[V]) Take(cursor uint64, want int) (Span[V], uint64) {
+	n := d.Len()
+	if n == 0 {
+		return Span[V]{}, 0
+	}
+	small, large := d.ht[0].buckets, []*Entry[V](nil)
+	if d.rehashing() {
+		large = d.ht[1].buckets
+		if len(small) > len(large) {
+			small, large = large, small
+		}
+	}
+	size := uint64(len(small))
+	shift := uint(64 - bits.TrailingZeros64(size))
+	first := bits.Reverse64(cursor&(size-1)) >> shift
+	steps := (uint64(max(want, 1))*size + uint64(n) - 1) / uint64(n)
+	steps = min(max(steps, 1), size-first)
+	next := uint64(0)
+	if end := first + steps; end < size {
+		next = bits.Reverse64(end << shift)
+	}
+	return Span[V]{small: small, large: large, from: cursor, first: first, steps: steps, shift: shift, entries: n}, next
+}
+
+// Hash is the hash of key in d (for Span.Holds).
+func (d *Dict[V]) Hash(key string) uint64 { return d.hashString(key) }
+
+// Holds reports whether a key of hash h (Dict.Hash) is, or would be
+// linked, in one of the span's buckets.
+func (s *Span[V]) Holds(h uint64) bool {
+	if s.steps == 0 {
+		return false
+	}
+	pos := bits.Reverse64(h&uint64(len(s.small)-1)) >> s.shift
+	return pos-s.first < s.steps
+}
+
+// Estimate is about how many entries the span holds.
+func (s *Span[V]) Estimate() int {
+	if s.steps == 0 {
+		return 0
+	}
+	return int(s.steps * uint64(s.entries) / uint64(len(s.small)))
+}
+
+// Walk calls fn for every entry of the span's buckets. It gathers the
+// entries of several buckets before calling fn for any: the gathering
+// loop is short, so the processor fetches many entries at once instead
+// of waiting for each cache miss in turn. touch, when not nil, is called
+// for every gathered entry before fn is for any, to start the fetch of
+// what fn will read next (see TouchValue).
+func (s *Span[V]) Walk(touch func(*Entry[V]) byte, fn func(*Entry[V])) {
+	var (
+		arr [2 * scanBatch]*Entry[V]
+		sum byte
+	)
+	cursor := s.from
+	for left := s.steps; left > 0; {
+		batch := arr[:0]
+		if s.large == nil {
+			k := min(left, scanBatch)
+			cursor, batch = gather(s.small, cursor, int(k), batch)
+			left -= k
+		} else {
+			for left > 0 && len(batch) < scanBatch/2 {
+				cursor = scanTables(s.small, s.large, cursor, func(e *Entry[V]) { batch = append(batch, e) })
+				left--
+			}
+		}
+		if touch != nil {
+			for _, e := range batch {
+				sum += touch(e)
+			}
+		}
+		for _, e := range batch {
+			fn(e)
+		}
+	}
+	touchSink.Add(uint32(sum))
+}
+
+// Pin pauses the dict's rehashing while a Span of it is walked elsewhere;
+// Unpin resumes it once the walk is over. Pins nest. Growing is still
+// allowed: it starts a new table, which no span taken before holds.
+func (d *Dict[V]) Pin()   { d.pins++ }
+func (d *Dict[V]) Unpin() { d.pins-- }
+
+// gather is Scan over up to n buckets of a table not being rehashed,
 // appending their entries to batch. It reads the buckets' heads first,
 // then the entries: the reads of each pass do not depend on one another,
 // so their cache misses overlap instead of coming one after the other.
-func (d *Dict[V]) gather(cursor uint64, batch []*Entry[V]) (uint64, []*Entry[V]) {
-	t := &d.ht[0]
-	m := uint64(len(t.buckets) - 1)
+func gather[V any](buckets []*Entry[V], cursor uint64, n int, batch []*Entry[V]) (uint64, []*Entry[V]) {
+	m := uint64(len(buckets) - 1)
 	var heads [scanBatch]*Entry[V]
-	n := 0
-	for n < len(heads) {
-		heads[n] = t.buckets[cursor&m]
-		n++
+	n = min(n, len(heads))
+	k := 0
+	for k < n {
+		heads[k] = buckets[cursor&m]
+		k++
 		cursor |= ^m
 		cursor = bits.Reverse64(bits.Reverse64(cursor) + 1)
 		if cursor == 0 {
 			break
 		}
 	}
-	for _, e := range heads[:n] {
+	for _, e := range heads[:k] {
 		for ; e != nil; e = e.next {
 			batch = append(batch, e)
 		}
@@ -529,11 +607,11 @@ func (d *Dict[V]) gather(cursor uint64, batch []*Entry[V]) (uint64, []*Entry[V])
 	return cursor, batch
 }
 
-// touchSink keeps the reads of ScanBatch's touch from being optimised away.
-var touchSink byte
+// touchSink keeps the reads of Walk's touch from being optimised away.
+var touchSink atomic.Uint32
 
 // TouchValue reads the first byte of the object e's value points to, for
-// ScanBatch: the value is the next cache miss of a walk that serialises
+// Span.Walk: the value is the next cache miss of a walk that serialises
 // it.
 func TouchValue(e *KeyEntry) byte {
 	p := (*[2]unsafe.Pointer)(unsafe.Pointer(&e.Val.Val))[1]
@@ -553,6 +631,19 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(*Entry[V])) uint64 {
 	if d.Len() == 0 {
 		return 0
 	}
+	if !d.rehashing() {
+		return scanTables(d.ht[0].buckets, nil, cursor, fn)
+	}
+	small, large := d.ht[0].buckets, d.ht[1].buckets
+	if len(small) > len(large) {
+		small, large = large, small
+	}
+	return scanTables(small, large, cursor, fn)
+}
+
+// scanTables is one Scan step over a table (large nil) or over the two
+// tables of a rehash, the smaller first.
+func scanTables[V any](small, large []*Entry[V], cursor uint64, fn func(*Entry[V])) uint64 {
 	emit := func(e *Entry[V]) {
 		for e != nil {
 			next := e.next
@@ -560,23 +651,17 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(*Entry[V])) uint64 {
 			e = next
 		}
 	}
-	if !d.rehashing() {
-		m0 := uint64(len(d.ht[0].buckets) - 1)
-		emit(d.ht[0].buckets[cursor&m0])
+	m0 := uint64(len(small) - 1)
+	emit(small[cursor&m0])
+	if large == nil {
 		cursor |= ^m0
 		cursor = bits.Reverse64(cursor)
 		cursor++
 		return bits.Reverse64(cursor)
 	}
-	small, large := &d.ht[0], &d.ht[1]
-	if len(small.buckets) > len(large.buckets) {
-		small, large = large, small
-	}
-	m0 := uint64(len(small.buckets) - 1)
-	m1 := uint64(len(large.buckets) - 1)
-	emit(small.buckets[cursor&m0])
+	m1 := uint64(len(large) - 1)
 	for {
-		emit(large.buckets[cursor&m1])
+		emit(large[cursor&m1])
 		cursor |= ^m1
 		cursor = bits.Reverse64(cursor)
 		cursor++

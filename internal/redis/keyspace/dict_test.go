@@ -55,7 +55,12 @@ func TestDictScanGuarantee(t *testing.T) {
 	for round := 0; round < 40; round++ {
 		scan := (*Dict[int]).Scan
 		if round%2 == 1 {
-			scan = func(d *Dict[int], c uint64, fn func(*Entry[int])) uint64 { return d.ScanBatch(c, nil, fn) }
+			// Spans of varying size, walked at once.
+			scan = func(d *Dict[int], c uint64, fn func(*Entry[int])) uint64 {
+				s, next := d.Take(c, r.IntN(40))
+				s.Walk(nil, fn)
+				return next
+			}
 		}
 		d := NewDict[int]()
 		stable := map[string]bool{}
@@ -97,9 +102,9 @@ func TestDictScanGuarantee(t *testing.T) {
 	}
 }
 
-// ScanBatch over a stable table returns every entry exactly once, long
-// chains included (here all in one bucket, more than a batch holds).
-func TestDictScanBatchOnce(t *testing.T) {
+// Spans over a stable table return every entry exactly once, long chains
+// included (here all in one bucket, more than a batch holds).
+func TestDictSpansOnce(t *testing.T) {
 	chain := NewDict[int]()
 	chain.ht[0] = table[int]{buckets: make([]*Entry[int], 1)}
 	for i := 0; i < 3*scanBatch+5; i++ {
@@ -119,7 +124,9 @@ func TestDictScanBatchOnce(t *testing.T) {
 		seen := map[string]int{}
 		calls := 0
 		for cursor := uint64(0); ; {
-			cursor = d.ScanBatch(cursor, nil, func(e *Entry[int]) { seen[e.Key]++ })
+			var s Span[int]
+			s, cursor = d.Take(cursor, 1+calls%50)
+			s.Walk(nil, func(e *Entry[int]) { seen[e.Key]++ })
 			calls++
 			if cursor == 0 || calls > 1_000_000 {
 				break
@@ -321,6 +328,66 @@ func TestDictEmbeddedKeys(t *testing.T) {
 		}
 		if e := d.FindBytes(key); e == nil || e.Val != i || len(e.Key) != n {
 			t.Errorf("key of %d bytes lost after more inserts: %+v", n, e)
+		}
+	}
+}
+
+// TestSpanHolds checks what lending a span relies on: while the dict is
+// pinned, adding and deleting keys whose hash the span does not hold, and
+// growing the table, leave the span's buckets as they were, and the span
+// holds the hash of every key it walks.
+func TestSpanHolds(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := 0; round < 30; round++ {
+		d := NewDict[int]()
+		n := 50 + r.IntN(5000)
+		for i := 0; i < n; i++ {
+			d.Set([]byte(fmt.Sprintf("k%d", i)), i)
+		}
+		if round%3 == 0 {
+			for d.rehashing() {
+				d.RehashFor(100)
+			}
+		}
+		cursor := uint64(r.IntN(1 << 12))
+		s, _ := d.Take(cursor, 1+r.IntN(300))
+		walk := func() map[string]bool {
+			m := map[string]bool{}
+			s.Walk(nil, func(e *Entry[int]) { m[e.Key] = true })
+			return m
+		}
+		before := walk()
+		for k := range before {
+			if !s.Holds(d.Hash(k)) {
+				t.Fatalf("round %d: walked %s but does not hold it", round, k)
+			}
+		}
+		d.Pin()
+		added := 0
+		for i := 0; added < 3*n; i++ {
+			k := fmt.Sprintf("new%d", i)
+			if s.Holds(d.Hash(k)) {
+				continue
+			}
+			d.Set([]byte(k), i)
+			added++
+			if i%3 == 0 {
+				if del := fmt.Sprintf("k%d", r.IntN(n)); !s.Holds(d.Hash(del)) {
+					d.Delete([]byte(del))
+				}
+			}
+			d.Find(k)
+			d.RehashFor(1)
+		}
+		after := walk()
+		d.Unpin()
+		if len(after) != len(before) {
+			t.Fatalf("round %d: the span walked %d entries, then %d", round, len(before), len(after))
+		}
+		for k := range before {
+			if !after[k] {
+				t.Fatalf("round %d: %s left the span", round, k)
+			}
 		}
 	}
 }

@@ -59,10 +59,13 @@ func (ks *Keyspace) InitAccess(o *Object) {
 
 func (ks *Keyspace) lfuTime() uint32 { return uint32(ks.Now()/60000) & 0xffff }
 
-func (ks *Keyspace) lfuDecr(lru uint32) uint8 {
+func (ks *Keyspace) lfuDecr(lru uint32) uint8 { return lfuDecrAt(lru, ks.lfuTime(), ks.LFUDecayTime) }
+
+// lfuDecrAt is the LFU counter of lru decayed to now (lfuTime), one step
+// every decay minutes.
+func lfuDecrAt(lru, now uint32, decay int) uint8 {
 	ldt := lru >> 8
 	counter := uint8(lru & 0xff)
-	now := ks.lfuTime()
 	var elapsed uint32
 	if now >= ldt {
 		elapsed = now - ldt
@@ -70,8 +73,8 @@ func (ks *Keyspace) lfuDecr(lru uint32) uint8 {
 		elapsed = 65535 - ldt + now
 	}
 	periods := uint32(0)
-	if ks.LFUDecayTime > 0 {
-		periods = elapsed / uint32(ks.LFUDecayTime)
+	if decay > 0 {
+		periods = elapsed / uint32(decay)
 	}
 	if periods > 0 {
 		if periods > uint32(counter) {
@@ -102,13 +105,33 @@ func (ks *Keyspace) lfuLogIncr(c uint8) uint8 {
 func (ks *Keyspace) Freq(o *Object) int { return int(ks.lfuDecr(o.LRU)) }
 
 // IdleSeconds is OBJECT IDLETIME.
-func (ks *Keyspace) IdleSeconds(o *Object) int64 {
-	now := ks.lruClock()
-	if now >= o.LRU {
-		return int64(now - o.LRU)
+func (ks *Keyspace) IdleSeconds(o *Object) int64 { return idleAt(o.LRU, ks.lruClock()) }
+
+func idleAt(lru, now uint32) int64 {
+	if now >= lru {
+		return int64(now - lru)
 	}
-	return int64(now + (1<<24 - 1) - o.LRU)
+	return int64(now + (1<<24 - 1) - lru)
 }
+
+// AccessClock is the clock and decay setting access data is read
+// against (AccessClock.Idle, AccessClock.Freq), taken under the lock for
+// a reader that has no lock.
+type AccessClock struct {
+	lru, lfu uint32
+	decay    int
+}
+
+// AccessClock reads the clock for access data.
+func (ks *Keyspace) AccessClock() AccessClock {
+	return AccessClock{lru: ks.lruClock(), lfu: ks.lfuTime(), decay: ks.LFUDecayTime}
+}
+
+// Idle is IdleSeconds at c's time.
+func (c AccessClock) Idle(o *Object) int64 { return idleAt(o.LRU, c.lru) }
+
+// Freq is Keyspace.Freq at c's time.
+func (c AccessClock) Freq(o *Object) int { return int(lfuDecrAt(o.LRU, c.lfu, c.decay)) }
 
 type evictCandidate struct {
 	db    int

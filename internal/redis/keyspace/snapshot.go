@@ -16,10 +16,10 @@ import (
 // force when they were created). Starting a snapshot bumps the epoch, so
 // every existing key is "not yet written". From then on:
 //
-//   - the walker claims each key it meets (Claim) and writes it only if it
-//     was still unwritten; the dictionary's reverse-binary Scan guarantees
-//     that every key present for the whole walk is met at least once,
-//     whatever resizing happens in between;
+//   - the walker claims each key it meets (SnapMark.Claim) and writes it
+//     only if it was still unwritten; the dictionary's reverse-binary Scan
+//     guarantees that every key present for the whole walk is met at least
+//     once, whatever resizing happens in between;
 //   - before any change to an unwritten key (LookupWrite, Set or Add over
 //     it, SetExpire, deletion by any path), the keyspace hands the key's
 //     current state to the snapshot's sink (Capture), which serialises it
@@ -36,20 +36,26 @@ import (
 // The extra memory is thus bounded by the serialised size of the keys
 // written to while the snapshot runs, not by the dataset.
 //
-// Serialising without the lock. A background snapshot claims a small batch
-// of keys under the engine lock and serialises them after releasing it, on
-// a goroutine of its own, while commands run (the processor cost of a
-// BGSAVE then leaves the event loop, as Redis's forked child does). The
-// batch is lent to that goroutine (Lend, a Loan): until it returns the
-// loan, nothing on the engine's side may change those entries or anything
-// their values reach, and reads that move a container's rehash on are
-// changes too. So every path that hands out an entry or changes one
-// (lookups, preWrite, and through preWrite every write and deletion)
-// first settles it: if the entry is on loan, it waits for the loan to come
-// back, which takes at most the serialisation of one batch and needs
-// nothing from the engine. The serialising side reads only an entry's key,
-// value and expiry, never its access data (read at claim time), mem or
-// snap fields, which the engine may still write.
+// Serialising without the lock. A background snapshot takes a span of
+// the scan order of a dictionary under the engine lock (Dict.Take: a
+// cursor interval and the tables as they are, a few arithmetic
+// operations) and walks and serialises it after releasing the lock, on a
+// goroutine of its own, while commands run: the processor cost of a
+// BGSAVE then leaves the event loop, as Redis's forked child does. The
+// span is lent to that goroutine (Lend, a Loan): until it returns the
+// loan, nothing on the engine's side may link or unlink an entry in the
+// span's buckets, change an entry there or anything its value reaches
+// (reads that move a container's rehash on are changes too), or rehash
+// the dictionary (Dict.Pin). So every path that hands out an entry,
+// adds one or changes one (lookups, additions, preWrite, and through
+// preWrite every write and deletion) first settles the key: if its hash
+// lands in a lent span, it waits for the loan to come back, which takes
+// at most the serialisation of one span and needs nothing from the
+// engine. Growing a dictionary stays allowed: it starts a new table,
+// which no lent span holds. The serialising side reads an entry's key,
+// value, expiry and access data (against a clock read at Take time,
+// AccessClock) and writes its snapshot mark; the engine may still write
+// the entry's mem field.
 
 // SnapshotSink receives the pre-image of a key the running snapshot has not
 // written yet, just before the key changes or disappears. It runs under the
@@ -80,13 +86,20 @@ func (ks *Keyspace) EndSnapshot() {
 // SnapshotRunning reports whether a snapshot is in progress.
 func (ks *Keyspace) SnapshotRunning() bool { return ks.snap != nil }
 
-// Claim marks e as written by the running snapshot and reports whether it
-// still had to be written.
-func (ks *Keyspace) Claim(e *KeyEntry) bool {
-	if e.Val.snap == ks.snapEpoch {
+// SnapMark identifies the running snapshot for a walker without the
+// lock: read under the lock (Mark), then used by Claim.
+type SnapMark uint32
+
+// Mark returns the running snapshot's mark.
+func (ks *Keyspace) Mark() SnapMark { return SnapMark(ks.snapEpoch) }
+
+// Claim marks e as written by the snapshot and reports whether it still
+// had to be written. The caller holds the lock or has e on loan.
+func (m SnapMark) Claim(e *KeyEntry) bool {
+	if e.Val.snap == uint32(m) {
 		return false
 	}
-	e.Val.snap = ks.snapEpoch
+	e.Val.snap = uint32(m)
 	return true
 }
 
@@ -94,7 +107,7 @@ func (ks *Keyspace) Claim(e *KeyEntry) bool {
 func (db *DB) preWrite(e *KeyEntry) {
 	ks := db.ks
 	if len(ks.loans) != 0 {
-		ks.settle(e)
+		ks.settle(db.dict, db.dict.Hash(e.Key))
 	}
 	if ks.snap != nil && e.Val.snap != ks.snapEpoch {
 		e.Val.snap = ks.snapEpoch
@@ -117,73 +130,69 @@ func (ks *Keyspace) SetAccess(o *Object, idle int64, freq int) {
 	}
 }
 
-// Loan is a batch of entries lent to a goroutine that reads them without
-// the engine lock (see above). Its entries are added and it is lent under
+// Loan is a batch of spans lent to a goroutine that walks them without
+// the engine lock (see above). Its spans are added and it is lent under
 // the lock; the borrower calls Return, from any goroutine, once it no
 // longer reads them. A Loan may be reused once returned.
 type Loan struct {
-	bits    [loanBits / 64]uint64 // filter over entry addresses
-	entries []*KeyEntry
-	back    atomic.Bool
+	spans []lentSpan
+	back  atomic.Bool
 }
 
-const loanBits = 1024
-
-func loanHash(e *KeyEntry) uint64 {
-	return uint64(uintptr(unsafe.Pointer(e))>>4) * 0x9E3779B97F4A7C15 >> (64 - 10)
+type lentSpan struct {
+	d *Dict[Object]
+	s Span[Object]
 }
 
 // Reset empties the loan for a new batch. The caller holds the lock and
-// the loan was returned (or never lent).
+// the loan was returned and reaped (Keyspace.Reap), or never lent.
 func (l *Loan) Reset() {
-	l.bits = [loanBits / 64]uint64{}
-	clear(l.entries)
-	l.entries = l.entries[:0]
+	clear(l.spans)
+	l.spans = l.spans[:0]
 }
 
-// Add puts e in the loan. The caller holds the lock.
-func (l *Loan) Add(e *KeyEntry) {
-	h := loanHash(e)
-	l.bits[h/64] |= 1 << (h % 64)
-	l.entries = append(l.entries, e)
+// Add puts span s of d in the loan. The caller holds the lock.
+func (l *Loan) Add(d *Dict[Object], s Span[Object]) {
+	if s.steps > 0 {
+		l.spans = append(l.spans, lentSpan{d, s})
+	}
 }
 
-// Return ends the loan: the borrower no longer reads its entries.
+// Return ends the loan: the borrower no longer reads its spans.
 func (l *Loan) Return() { l.back.Store(true) }
 
-func (l *Loan) has(e *KeyEntry) bool {
-	h := loanHash(e)
-	if l.bits[h/64]&(1<<(h%64)) == 0 {
-		return false
-	}
-	for _, x := range l.entries {
-		if x == e {
+func (l *Loan) holds(d *Dict[Object], h uint64) bool {
+	for i := range l.spans {
+		if l.spans[i].d == d && l.spans[i].s.Holds(h) {
 			return true
 		}
 	}
 	return false
 }
 
-// Lend lends l's entries until l.Return. Several loans may be out at
-// once (a serialiser claims the next batch while it writes one). The
-// caller holds the lock.
+// Lend lends l's spans until l.Return, pausing the rehashing of their
+// dictionaries. Several loans may be out at once (a serialiser takes the
+// next batch while it writes one). The caller holds the lock.
 func (ks *Keyspace) Lend(l *Loan) {
-	if len(l.entries) == 0 {
+	if len(l.spans) == 0 {
 		return
 	}
 	l.back.Store(false)
+	for _, x := range l.spans {
+		x.d.Pin()
+	}
 	ks.loans = append(ks.loans, l)
 }
 
-// settle waits, if e is on loan, until the loan is returned, and forgets
-// the loans that came back. The caller holds the lock.
-func (ks *Keyspace) settle(e *KeyEntry) {
-	out := ks.loans[:0]
+// settle waits, if a key of hash h in d is on loan, until the loan is
+// returned, and forgets the loans that came back. The caller holds the
+// lock.
+func (ks *Keyspace) settle(d *Dict[Object], h uint64) {
 	for _, l := range ks.loans {
-		if !l.back.Load() && l.has(e) {
+		if !l.back.Load() && l.holds(d, h) {
 			ks.Stats.LoanWaits++
 			for i := 0; !l.back.Load(); i++ {
-				// The borrower serialises a batch and needs nothing
+				// The borrower serialises a span and needs nothing
 				// from us: yield first, then sleep briefly if a large
 				// value keeps it.
 				if i < 64 {
@@ -193,8 +202,28 @@ func (ks *Keyspace) settle(e *KeyEntry) {
 				}
 			}
 		}
+	}
+	ks.Reap()
+}
+
+// settleKey is settle for key in db.
+func (db *DB) settleKey(key []byte) {
+	if len(db.ks.loans) != 0 {
+		db.ks.settle(db.dict, db.dict.Hash(unsafe.String(unsafe.SliceData(key), len(key))))
+	}
+}
+
+// Reap forgets the loans that came back, resuming the rehashing of their
+// dictionaries. The caller holds the lock.
+func (ks *Keyspace) Reap() {
+	out := ks.loans[:0]
+	for _, l := range ks.loans {
 		if !l.back.Load() {
 			out = append(out, l)
+			continue
+		}
+		for _, x := range l.spans {
+			x.d.Unpin()
 		}
 	}
 	clear(ks.loans[len(out):])
@@ -209,6 +238,5 @@ func (ks *Keyspace) settleAll() {
 			time.Sleep(20 * time.Microsecond)
 		}
 	}
-	clear(ks.loans)
-	ks.loans = ks.loans[:0]
+	ks.Reap()
 }

@@ -125,21 +125,22 @@ func (s *Snapshot) Capture(d *keyspace.Dict[keyspace.Object], e *keyspace.KeyEnt
 	if i < 0 || s.err != nil {
 		return
 	}
-	idle, freq := s.access(e)
+	idle, freq := s.access(s.src.KS.AccessClock(), e)
 	s.pending[i], s.err = s.appendKey(&s.enc, s.pending[i], e, idle, freq)
 }
 
 // access is the access data saved with e: LRU idle seconds or LFU
 // frequency as the policy wants, -1 for none (and always for an AOF base
-// of commands). The caller holds the lock.
-func (s *Snapshot) access(e *keyspace.KeyEntry) (idle int64, freq int) {
+// of commands), read against clock. The caller holds the lock or has e
+// on loan.
+func (s *Snapshot) access(clock keyspace.AccessClock, e *keyspace.KeyEntry) (idle int64, freq int) {
 	idle, freq = -1, -1
 	switch {
 	case s.commands:
 	case s.lru:
-		idle = s.src.KS.IdleSeconds(&e.Val)
+		idle = clock.Idle(&e.Val)
 	case s.lfu:
-		freq = s.src.KS.Freq(&e.Val)
+		freq = clock.Freq(&e.Val)
 	}
 	return idle, freq
 }
@@ -224,38 +225,44 @@ func (s *Snapshot) Step(dst []byte) (out []byte, done bool, err error) {
 	}
 }
 
-// StepKeys is how many keys a batch claims at most (Claim): small enough
+// StepKeys is about how many keys a batch claims (Claim): few enough
 // that a command needing a key of the batch being serialised waits little.
 const StepKeys = 128
 
-// Batch is the part of a snapshot one Claim took: keys to serialise and
-// the bytes that go around them (header, SELECTDB, pre-images captured
-// since the last batch).
+// Batch is the part of a snapshot one Claim took: spans of the scan order
+// to walk and serialise, and the bytes that go around them (header,
+// SELECTDB, pre-images captured since the last batch).
 type Batch struct {
 	// Last: the batch ends the snapshot.
-	Last bool
-	raw  []byte
-	keys []claimedKey
-	err  error
+	Last  bool
+	raw   []byte
+	parts []batchPart
+	mark  keyspace.SnapMark
+	clock keyspace.AccessClock
+	keys  int // serialised by Encode
+	err   error
 }
 
-type claimedKey struct {
-	e    *keyspace.KeyEntry
-	idle int64
-	freq int
-	at   int // offset in raw before which the key goes
+type batchPart struct {
+	span keyspace.Span[keyspace.Object]
+	at   int // offset in raw before which the span's keys go
 }
 
-// Keys is the number of keys in the batch.
-func (b *Batch) Keys() int { return len(b.keys) }
+// Keys is the number of keys Encode serialised from the batch.
+func (b *Batch) Keys() int { return b.keys }
 
-// Claim takes the next keys of the walk, at most about max, into b, with
-// the bytes that precede and follow them. With a loan, the keys are lent
-// to the caller, who will serialise them with Encode without the lock.
-// The caller holds the lock.
+// Claim takes the next part of the walk, spans of about max keys in all,
+// into b, with the bytes that precede and follow them. With a loan, the
+// spans are lent to the caller, who will walk and serialise them with
+// Encode without the lock. The caller holds the lock: a claim costs a few
+// arithmetic operations per database, whatever max is.
 func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
-	b.raw, b.keys, b.Last, b.err = b.raw[:0], b.keys[:0], false, nil
+	ks := s.src.KS
+	clear(b.parts)
+	b.raw, b.parts, b.Last, b.err, b.keys = b.raw[:0], b.parts[:0], false, nil, 0
+	b.mark, b.clock = ks.Mark(), ks.AccessClock()
 	if loan != nil {
+		ks.Reap()
 		loan.Reset()
 	}
 	if !s.started {
@@ -264,8 +271,7 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 			b.raw = AppendHeader(b.raw, s.aux)
 		}
 	}
-	ks := s.src.KS
-	for s.db < len(s.dicts) && len(b.keys) < max {
+	for s.db < len(s.dicts) && max > 0 {
 		i := s.db
 		if s.sizes[i][0] == 0 {
 			s.db++
@@ -285,21 +291,12 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 			}
 		}
 		d := s.dicts[i]
-		for len(b.keys) < max {
-			s.cursor = d.ScanBatch(s.cursor, nil, func(e *keyspace.KeyEntry) {
-				if !ks.Claim(e) {
-					return
-				}
-				k := claimedKey{e: e, at: len(b.raw)}
-				k.idle, k.freq = s.access(e)
-				b.keys = append(b.keys, k)
-				if loan != nil {
-					loan.Add(e)
-				}
-			})
-			if s.cursor == 0 {
-				break
-			}
+		var span keyspace.Span[keyspace.Object]
+		span, s.cursor = d.Take(s.cursor, max)
+		max -= span.Estimate() + 1
+		b.parts = append(b.parts, batchPart{span: span, at: len(b.raw)})
+		if loan != nil {
+			loan.Add(d, span)
 		}
 		b.raw = append(b.raw, s.pending[i]...)
 		s.pending[i] = s.pending[i][:0]
@@ -310,8 +307,10 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 		if s.cursor != 0 {
 			break // the batch is full
 		}
-		// Every key of this database is claimed or was created after
-		// the start: nothing more can be captured for it.
+		// Every key of this database is in a span now or was created
+		// after the start: the keys of this last span cannot change
+		// before it is walked (they are lent, or the caller holds the
+		// lock), so nothing more can be captured for it.
 		s.pending[i] = nil
 		s.inDB = false
 		s.db++
@@ -322,26 +321,28 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 	}
 }
 
-// Encode serialises the batch Claim took, appended to dst, with the RDB
-// trailer after the last one; it returns the loan, if any, as soon as the
-// batch's values are read. It needs no lock: only one Encode runs at a
-// time per snapshot, in the order of the claims.
+// Encode walks the spans Claim took and serialises their keys not yet
+// written, appended to dst, with the RDB trailer after the last batch; it
+// returns the loan, if any, once the spans are walked. It needs no lock:
+// only one Encode runs at a time per snapshot, in the order of the claims.
 func (s *Snapshot) Encode(dst []byte, b *Batch, loan *keyspace.Loan) ([]byte, error) {
 	start := len(dst)
-	// Start fetching the values first: their cache misses then overlap.
-	var sum int64
-	for _, k := range b.keys {
-		sum += int64(keyspace.TouchValue(k.e))
-	}
-	touchSink.Add(sum)
 	pos, err := 0, b.err
-	for _, k := range b.keys {
+	for i := range b.parts {
 		if err != nil {
 			break
 		}
-		dst = append(dst, b.raw[pos:k.at]...)
-		pos = k.at
-		dst, err = s.appendKey(&s.encOff, dst, k.e, k.idle, k.freq)
+		p := &b.parts[i]
+		dst = append(dst, b.raw[pos:p.at]...)
+		pos = p.at
+		p.span.Walk(keyspace.TouchValue, func(e *keyspace.KeyEntry) {
+			if err != nil || !b.mark.Claim(e) {
+				return
+			}
+			idle, freq := s.access(b.clock, e)
+			dst, err = s.appendKey(&s.encOff, dst, e, idle, freq)
+			b.keys++
+		})
 	}
 	if loan != nil {
 		loan.Return()
