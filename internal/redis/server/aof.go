@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 
 	"github.com/replikube/replikube/internal/redis/aof"
@@ -149,7 +150,7 @@ func (p *persistence) startRewrite() error {
 	p.rewriteStart = time.Now()
 	p.childDone = make(chan struct{})
 	s.log.Noticef("Background append only file rewriting started")
-	s.startSnapJob(snap, func(chunks <-chan snapChunk, recycle func([]byte)) error {
+	s.startSnapJob(snap, true, func(chunks iter.Seq[snapChunk], recycle func([]byte)) error {
 		var err error
 		for c := range chunks {
 			if err == nil && c.err != nil {

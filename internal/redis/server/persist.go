@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,7 +184,7 @@ func (p *persistence) startBgsave() {
 	path := p.rdbPath()
 	s.log.Noticef("Background saving started")
 	snap := rdb.Begin(p.source(rdb.NoLock), false)
-	s.startSnapJob(snap, func(chunks <-chan snapChunk, recycle func([]byte)) error {
+	s.startSnapJob(snap, true, func(chunks iter.Seq[snapChunk], recycle func([]byte)) error {
 		return writeDurably(path, func(w io.Writer) error {
 			for c := range chunks {
 				if c.err != nil {

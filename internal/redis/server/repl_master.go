@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strconv"
 	"strings"
@@ -271,9 +272,9 @@ func (r *replState) startSync(targets []*replica, diskless bool) {
 		target = "replicas sockets"
 	}
 	s.log.Noticef("Starting BGSAVE for SYNC with target: %s", target)
-	var write func(<-chan snapChunk, func([]byte)) error
+	var write func(iter.Seq[snapChunk], func([]byte)) error
 	if diskless {
-		write = func(chunks <-chan snapChunk, recycle func([]byte)) error {
+		write = func(chunks iter.Seq[snapChunk], recycle func([]byte)) error {
 			mark := []byte(replication.NewReplID())
 			if err := r.sendToAll(targets, append(append([]byte("$EOF:"), mark...), '\r', '\n')); err != nil {
 				return err
@@ -291,7 +292,7 @@ func (r *replState) startSync(targets []*replica, diskless bool) {
 		}
 	} else {
 		path := s.persist.rdbPath()
-		write = func(chunks <-chan snapChunk, recycle func([]byte)) error {
+		write = func(chunks iter.Seq[snapChunk], recycle func([]byte)) error {
 			err := writeDurably(path, func(w io.Writer) error {
 				for c := range chunks {
 					if c.err != nil {
@@ -314,7 +315,7 @@ func (r *replState) startSync(targets []*replica, diskless bool) {
 			return r.sendFile(targets, path)
 		}
 	}
-	s.startSnapJob(snap, write, func(err error) {
+	s.startSnapJob(snap, !diskless, write, func(err error) {
 		r.syncRunning = false
 		r.run = nil
 		now := time.Now()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"iter"
 	"sync/atomic"
 	"time"
 
@@ -11,20 +12,21 @@ import (
 // A background snapshot (BGSAVE, BGREWRITEAOF, a replica's full sync) is
 // serialised by a goroutine of its own, as Redis's forked child does it,
 // while the event loop serves commands. The loop, which holds the engine
-// lock anyway, claims a small batch of keys for it at the end of an
-// iteration when it asks for one (feedSnapJob, a few microseconds); the
-// serialiser encodes the batch without the lock and hands the bytes to
-// the writer goroutine (file or replica sockets). The claimed keys are
-// lent meanwhile: a command that needs one of them waits for the batch to
-// be serialised (keyspace.Loan). Between claims the keyspace gives the
-// snapshot the pre-image of every key a command is about to change
-// (keyspace/snapshot.go). The two goroutines never contend for the engine
-// lock: a lock handed back and forth between them made the loop wait for
-// the scheduler.
+// lock anyway, claims the next batch for it at the end of an iteration
+// when it asks for one (feedSnapJob: a span of a dictionary's scan order,
+// a few arithmetic operations); the serialiser walks and encodes the
+// batch without the lock and hands the bytes to the writer: a file, on
+// the serialiser's own goroutine, or replica sockets, on another one. The
+// batch's keys are lent meanwhile: a command that needs one of them waits
+// for the batch to be serialised (keyspace.Loan). Between claims the
+// keyspace gives the snapshot the pre-image of every key a command is
+// about to change (keyspace/snapshot.go). The serialiser never takes the
+// engine lock while batches are out: a lock handed back and forth made
+// the loop wait for the scheduler.
 //
-// No lock is held, and no loan is out, while the serialiser waits for the
-// writer, which may itself take the lock (replica sockets): it asks for
-// the next batch before encoding the current one only when the writer's
+// No lock is held, and no loan is out, while the serialiser waits for a
+// writer that may itself take the lock (replica sockets): it asks for the
+// next batch before encoding the current one only when the writer's
 // queue has room for what it will hand over.
 
 // snapJobDepth is how many serialised chunks may wait for the writer.
@@ -41,8 +43,11 @@ type snapChunk struct {
 }
 
 type snapJob struct {
-	snap   *rdb.Snapshot
-	out    chan snapChunk
+	snap *rdb.Snapshot
+	out  chan snapChunk // to the writer's goroutine, if not on it
+	// ahead: handing a chunk over never waits for the engine lock, nor
+	// long, so the next batch may be claimed before (see serialiseSnap).
+	ahead  bool
 	free   chan []byte
 	failed atomic.Bool // the writer gave up: stop serialising
 	// want carries the slot the serialiser wants the next batch claimed
@@ -59,12 +64,20 @@ type snapJob struct {
 }
 
 // startSnapJob starts serialising snap in the background and runs write
-// in a goroutine over the serialised chunks (it must read the channel
-// until it is closed, and return the first error of a chunk). finish runs
-// under the engine lock once write returned. The caller holds the engine
-// lock.
-func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapChunk, recycle func([]byte)) error, finish func(error)) {
-	job := &snapJob{snap: snap, out: make(chan snapChunk, snapJobDepth), free: make(chan []byte, snapJobDepth),
+// in a goroutine over the serialised chunks (it must consume them until
+// they end or it fails, and return the first error of a chunk). finish
+// runs under the engine lock once write returned. The caller holds the
+// engine lock.
+//
+// toFile says that write never takes the engine lock while it consumes
+// chunks (it writes a file): the serialiser then runs on write's own
+// goroutine, handing each chunk over by a function call, not through a
+// channel to another goroutine, which spares a thread wake-up per chunk.
+// Otherwise (replica sockets) the serialiser runs on a goroutine of its
+// own and write reads its chunks from a channel.
+func (s *Server) startSnapJob(snap *rdb.Snapshot, toFile bool, write func(chunks iter.Seq[snapChunk], recycle func([]byte)) error, finish func(error)) {
+	delay := time.Duration(s.cfg.RDBKeySaveDelay) * time.Microsecond
+	job := &snapJob{snap: snap, free: make(chan []byte, snapJobDepth), ahead: toFile && delay == 0,
 		want: make(chan int, 2), ready: make(chan int, 2), produced: make(chan struct{})}
 	s.job = job
 	recycle := func(b []byte) {
@@ -73,27 +86,51 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, write func(chunks <-chan snapC
 		default:
 		}
 	}
-	chunks := (<-chan snapChunk)(job.out)
-	if d := time.Duration(s.cfg.RDBKeySaveDelay) * time.Microsecond; d > 0 {
-		// rdb-key-save-delay: the writer takes its time, and the bounded
-		// channel slows the walk with it.
-		delayed := make(chan snapChunk)
-		go func() {
-			defer close(delayed)
+	chunks := func(yield func(snapChunk) bool) { s.serialiseSnap(job, yield) }
+	if !toFile {
+		job.out = make(chan snapChunk, snapJobDepth)
+		go s.serialiseSnap(job, func(c snapChunk) bool {
+			job.out <- c
+			return true
+		})
+		chunks = func(yield func(snapChunk) bool) {
 			for c := range job.out {
-				time.Sleep(time.Duration(c.keys) * d)
-				delayed <- c
+				if !yield(c) {
+					job.failed.Store(true)
+					for range job.out {
+					}
+					return
+				}
 			}
-		}()
-		chunks = delayed
+		}
+	}
+	if delay > 0 {
+		// rdb-key-save-delay: the writer takes its time, and the
+		// serialiser waits for it.
+		fast := chunks
+		chunks = func(yield func(snapChunk) bool) {
+			for c := range fast {
+				time.Sleep(time.Duration(c.keys) * delay)
+				if !yield(c) {
+					return
+				}
+			}
+		}
 	}
 	job.want <- 0 // the first batch, claimed by the loop's next iteration
-	go s.serialiseSnap(job)
 	go func() {
 		err := write(chunks, recycle)
-		if err != nil {
-			job.failed.Store(true)
+		// write may have stopped early (an error): the serialiser stops
+		// too and ends the snapshot, if it has not yet.
+		job.failed.Store(true)
+		if job.out != nil {
 			for range job.out {
+			}
+		} else {
+			select {
+			case <-job.produced:
+			default: // write returned before it read a chunk
+				s.serialiseSnap(job, func(snapChunk) bool { return false })
 			}
 		}
 		s.eng.Mu.Lock()
@@ -124,13 +161,15 @@ func (j *snapJob) claim(i int) {
 	j.ready <- i
 }
 
-// serialiseSnap encodes job's snapshot batch by batch into chunks for the
-// writer, then ends the snapshot.
-func (s *Server) serialiseSnap(job *snapJob) {
+// serialiseSnap encodes job's snapshot batch by batch into chunks for
+// hand, which reports false when the writer gave up; then it ends the
+// snapshot.
+func (s *Server) serialiseSnap(job *snapJob, hand func(snapChunk) bool) {
 	var (
-		buf  []byte
-		keys int64
-		err  error
+		buf    []byte
+		keys   int64
+		err    error
+		gaveUp bool // hand reported false: call it no more
 	)
 	newBuf := func() []byte {
 		select {
@@ -152,8 +191,8 @@ func (s *Server) serialiseSnap(job *snapJob) {
 		last := sl.batch.Last
 		// Ask for the next batch now, so that the loop claims it while
 		// this one is encoded, unless handing this one over may wait
-		// for the writer: no loan may be out then.
-		asked = !last && len(job.out) < cap(job.out)-1
+		// for a writer that takes the lock: no loan may be out then.
+		asked = !last && (job.ahead || len(job.out) < cap(job.out)-1)
 		if asked {
 			job.want <- 1 - i
 			s.wakeLoop()
@@ -164,7 +203,11 @@ func (s *Server) serialiseSnap(job *snapJob) {
 			break
 		}
 		if len(buf) >= snapChunkBytes || last {
-			job.out <- snapChunk{b: buf, keys: keys}
+			if !hand(snapChunk{b: buf, keys: keys}) {
+				job.failed.Store(true)
+				gaveUp = true
+				break
+			}
 			buf, keys = newBuf(), 0
 		}
 		if last {
@@ -185,10 +228,12 @@ func (s *Server) serialiseSnap(job *snapJob) {
 	}
 	job.snap.Abort()
 	s.eng.Mu.Unlock()
-	if err != nil {
-		job.out <- snapChunk{err: err}
+	if err != nil && !gaveUp {
+		hand(snapChunk{err: err})
 	}
-	close(job.out)
+	if job.out != nil {
+		close(job.out)
+	}
 	close(job.produced)
 }
 
