@@ -45,8 +45,11 @@ type snapChunk struct {
 type snapJob struct {
 	snap *rdb.Snapshot
 	out  chan snapChunk // to the writer's goroutine, if not on it
-	// ahead: handing a chunk over never waits for the engine lock, nor
-	// long, so the next batch may be claimed before (see serialiseSnap).
+	// ahead: handing a chunk over never waits for the engine lock (a
+	// file write), so the next batch may be claimed before (see
+	// serialiseSnap). A write the kernel holds back for the disk then
+	// keeps that batch lent longer: only commands needing one of its
+	// keys wait with it.
 	ahead  bool
 	free   chan []byte
 	failed atomic.Bool // the writer gave up: stop serialising
