@@ -158,6 +158,20 @@ func (s *Server) feedSnapJob() {
 	}
 }
 
+// requestBatch gets the next batch claimed into slot i: by the
+// serialiser itself when the engine lock is free (the event loop is
+// waiting for events; a claim takes a microsecond), else by the loop at
+// the end of its iteration, woken for it if need be.
+func (s *Server) requestBatch(job *snapJob, i int) {
+	if s.eng.Mu.TryLock() {
+		job.claim(i)
+		s.eng.Mu.Unlock()
+		return
+	}
+	job.want <- i
+	s.wakeLoop()
+}
+
 func (j *snapJob) claim(i int) {
 	sl := &j.slots[i]
 	j.snap.Claim(&sl.batch, rdb.StepKeys, &sl.loan)
@@ -186,8 +200,7 @@ func (s *Server) serialiseSnap(job *snapJob, hand func(snapChunk) bool) {
 	asked := true // job.want holds slot 0
 	for err == nil && !job.failed.Load() {
 		if !asked {
-			job.want <- 0 // no batch is out: either slot is free
-			s.wakeLoop()
+			s.requestBatch(job, 0) // no batch is out: either slot is free
 		}
 		i := <-job.ready
 		sl := &job.slots[i]
@@ -197,8 +210,7 @@ func (s *Server) serialiseSnap(job *snapJob, hand func(snapChunk) bool) {
 		// for a writer that takes the lock: no loan may be out then.
 		asked = !last && (job.ahead || len(job.out) < cap(job.out)-1)
 		if asked {
-			job.want <- 1 - i
-			s.wakeLoop()
+			s.requestBatch(job, 1-i)
 		}
 		buf, err = job.snap.Encode(buf, &sl.batch, &sl.loan)
 		keys += int64(sl.batch.Keys())
