@@ -1,7 +1,8 @@
 // Command benchpersist is `make bench-persistence`: redis-server and
 // replikube hold the same dataset (1M keys of mixed types by default) and
 // are measured in the same run: SAVE time, RDB file size, load time at
-// start, and GET p99 latency while a BGSAVE runs. It prints ours/theirs
+// start, and GET p99 latency while a BGSAVE runs (the median over
+// -bgsave-rounds BGSAVEs per server, taking turns). It prints ours/theirs
 // ratios (lower is better for every figure). Not a test: it asserts
 // nothing.
 package main
@@ -28,6 +29,7 @@ func check(err error) { benchkit.Check("benchpersist", err) }
 func main() {
 	bin := flag.String("bin", "bin/replikube", "replikube binary")
 	keys := flag.Int("keys", 1_000_000, "keys in the dataset")
+	rounds := flag.Int("bgsave-rounds", 5, "BGSAVEs per server for the GET p99 (the median is reported)")
 	flag.Parse()
 	work, err := os.MkdirTemp("", "benchpersist-")
 	check(err)
@@ -42,24 +44,37 @@ func main() {
 		check(s.FillMixed(*keys))
 	}
 	res := map[string][2]float64{}
+	set := func(name string, i int, v float64) {
+		r := res[name]
+		r[i] = v
+		res[name] = r
+	}
 	for i, s := range servers {
 		ctx := context.Background()
 		t0 := time.Now()
 		check(s.C.Do(ctx, "save").Err())
-		save := time.Since(t0).Seconds()
+		set("save_s", i, time.Since(t0).Seconds())
 		st, err := os.Stat(filepath.Join(s.Dir, "dump.rdb"))
 		check(err)
-		p99idle := getP99(s, *keys, nil)
-		p99 := getP99(s, *keys, func() bool {
-			return s.Info("persistence")["rdb_bgsave_in_progress"] == "1"
-		})
-		s.Stop()
-		load := restartLoadSeconds(s)
-		for name, v := range map[string]float64{"save_s": save, "size_mb": float64(st.Size()) / (1 << 20), "load_s": load, "get_p99_idle_ms": p99idle, "get_p99_bgsave_ms": p99} {
-			r := res[name]
-			r[i] = v
-			res[name] = r
+		set("size_mb", i, float64(st.Size())/(1<<20))
+		set("get_p99_idle_ms", i, getP99(s, *keys, nil))
+	}
+	// One p99 per BGSAVE moves a lot from run to run on a small machine:
+	// several BGSAVEs per server, taking turns, and their median.
+	p99s := make([][]float64, len(servers))
+	for r := 0; r < *rounds; r++ {
+		for i, s := range servers {
+			p99s[i] = append(p99s[i], getP99(s, *keys, func() bool {
+				return s.Info("persistence")["rdb_bgsave_in_progress"] == "1"
+			}))
 		}
+	}
+	for i, s := range servers {
+		slices.Sort(p99s[i])
+		fmt.Fprintf(os.Stderr, "%s: GET p99 during each BGSAVE (ms, sorted): %v\n", s.Name, p99s[i])
+		set("get_p99_bgsave_ms", i, p99s[i][len(p99s[i])/2])
+		s.Stop()
+		set("load_s", i, restartLoadSeconds(s))
 	}
 	fmt.Printf("%d keys of mixed types (60%% strings, 10%% each list/hash/set/zset of 10 elements)\n", *keys)
 	fmt.Printf("%-20s %14s %14s %8s\n", "figure", "redis-server", "replikube", "ratio")
