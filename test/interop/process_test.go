@@ -320,6 +320,87 @@ func TestKillDuringBgsave(t *testing.T) {
 	}
 }
 
+// TestBgsaveIsPointInTime: a BGSAVE taken while a client keeps writing
+// (overwrites, deletions, new keys, container changes, expiries) holds
+// exactly the data of the moment it started, however the event loop and
+// the serialiser share the keys meanwhile.
+func TestBgsaveIsPointInTime(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, dir, "--save", "")
+	c := client(t, p.addr)
+	ctx := context.Background()
+	const keys, containers = 300_000, 5000
+	must(t, c, "debug", "populate", strconv.Itoa(keys))
+	pipe := c.Pipeline()
+	for i := 0; i < containers; i++ {
+		k := strconv.Itoa(i)
+		pipe.HSet(ctx, "h:"+k, "f", "v0", "g", k)
+		pipe.RPush(ctx, "l:"+k, "a", "b", k)
+		pipe.SAdd(ctx, "s:"+k, "x", k)
+		pipe.ZAdd(ctx, "z:"+k, redis.Z{Score: 1, Member: k})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := digest(t, c)
+	must(t, c, "bgsave")
+	// Every write sent from here on comes after the snapshot's instant.
+	writes := 0
+	deadline := time.Now().Add(time.Minute)
+	for n := 0; infoInt(t, c, "rdb_bgsave_in_progress") == 1; n++ {
+		if time.Now().After(deadline) {
+			t.Fatal("the background save does not end")
+		}
+		pipe := c.Pipeline()
+		for j := 0; j < 300; j++ {
+			i := (n*7919 + j*104729) % keys
+			k, ck := "key:"+strconv.Itoa(i), strconv.Itoa(i%containers)
+			switch j % 8 {
+			case 0:
+				pipe.Set(ctx, k, "changed", 0)
+			case 1:
+				pipe.Del(ctx, k)
+			case 2:
+				pipe.Set(ctx, "new:"+strconv.Itoa(writes+j), "x", 0)
+			case 3:
+				pipe.HSet(ctx, "h:"+ck, "f", "v1")
+			case 4:
+				pipe.LPop(ctx, "l:"+ck)
+			case 5:
+				pipe.SRem(ctx, "s:"+ck, ck)
+			case 6:
+				pipe.ZIncrBy(ctx, "z:"+ck, 1, ck)
+			case 7:
+				pipe.Expire(ctx, k, time.Hour)
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+		writes += 300
+	}
+	if writes == 0 {
+		t.Fatal("no write ran during the background save: the test shows nothing")
+	}
+	if infoStr(t, c, "rdb_last_bgsave_status") != "ok" {
+		t.Fatal("the background save failed")
+	}
+	dir2 := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir2, "dump.rdb"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c2 := client(t, startProc(t, dir2, "--save", "").addr)
+	if got := digest(t, c2); got != want {
+		t.Fatalf("the file is not the data at the BGSAVE (%d writes during it): %d keys, %d of them new; digest %s, want %s",
+			writes, c2.DBSize(ctx).Val(), len(c2.Keys(ctx, "new:*").Val()), got, want)
+	}
+	t.Logf("%d writes during the background save", writes)
+}
+
 // TestCommandsWaitForBgsave: DEBUG RELOAD and SHUTDOWN SAVE, run while a
 // background save is being serialised beside the event loop, drive it to
 // its end (claiming its batches themselves, as the loop they block would)
