@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/replikube/replikube/api/v1alpha1"
@@ -608,6 +609,23 @@ func TestReplicationGroupScaleAndConfig(t *testing.T) {
 // scaleAndConfigure runs the scenario of TestReplicationGroupScaleAndConfig
 // on rg, a group of 3,
 // and then, when upgradeTo is set, moves it to that image.
+// updateSpec applies change to the latest rg and updates it, again on a
+// conflict: the operator writes the status meanwhile, which moves the
+// resource version.
+func (e *env) updateSpec(rg *v1alpha1.ReplicationGroup, change func()) {
+	e.t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
+			return err
+		}
+		change()
+		return e.k8s.Update(e.ctx, rg)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup, upgradeTo string) {
 	t := e.t
 	ns := rg.Namespace
@@ -625,13 +643,7 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup, upgradeTo string)
 
 	scale := func(n int32) {
 		t.Helper()
-		if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
-			t.Fatal(err)
-		}
-		rg.Spec.Replicas = n
-		if err := e.k8s.Update(e.ctx, rg); err != nil {
-			t.Fatal(err)
-		}
+		e.updateSpec(rg, func() { rg.Spec.Replicas = n })
 		rg = e.waitSynced(rg, resyncTimeout, fmt.Sprintf("scaled to %d", n))
 		if len(rg.Status.Members) != int(n) {
 			t.Fatalf("members %+v, want %d", rg.Status.Members, n)
@@ -645,13 +657,7 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup, upgradeTo string)
 	scale(2)
 
 	uids := podIdentities(e, rg)
-	if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
-		t.Fatal(err)
-	}
-	rg.Spec.Config = v1alpha1.Config{"maxmemory-policy": "allkeys-lru"}
-	if err := e.k8s.Update(e.ctx, rg); err != nil {
-		t.Fatal(err)
-	}
+	e.updateSpec(rg, func() { rg.Spec.Config = v1alpha1.Config{"maxmemory-policy": "allkeys-lru"} })
 	e.eventually(resyncTimeout, "CONFIG GET maxmemory-policy on every member", func() error {
 		for _, name := range rg.PodNames() {
 			p, err := e.pod(ns, name)
@@ -694,13 +700,7 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup, upgradeTo string)
 	// databases cannot change at run time: the replica restarts, then the
 	// master hands its role over and restarts last.
 	master := rg.Status.Master
-	if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
-		t.Fatal(err)
-	}
-	rg.Spec.Config["databases"] = "32"
-	if err := e.k8s.Update(e.ctx, rg); err != nil {
-		t.Fatal(err)
-	}
+	e.updateSpec(rg, func() { rg.Spec.Config["databases"] = "32" })
 	rg = e.waitRolledOut(rg, uids, master, "every member restarted with databases 32", nil)
 	e.eventually(10*time.Second, "CONFIG GET databases through the master Service", func() error {
 		got, err := writer.ConfigGet(e.ctx, "databases").Result()
@@ -721,13 +721,7 @@ func (e *env) scaleAndConfigure(rg *v1alpha1.ReplicationGroup, upgradeTo string)
 	// would leave the pods as they are.
 	if upgradeTo != "" {
 		master, uids = rg.Status.Master, podIdentities(e, rg)
-		if err := e.k8s.Get(e.ctx, client.ObjectKeyFromObject(rg), rg); err != nil {
-			t.Fatal(err)
-		}
-		rg.Spec.Image = upgradeTo
-		if err := e.k8s.Update(e.ctx, rg); err != nil {
-			t.Fatal(err)
-		}
+		e.updateSpec(rg, func() { rg.Spec.Image = upgradeTo })
 		rg = e.waitRolledOut(rg, uids, master, "every member restarted with "+upgradeTo, func(p *corev1.Pod) error {
 			if img := p.Spec.Containers[0].Image; img != upgradeTo {
 				return fmt.Errorf("%s runs %s", p.Name, img)
