@@ -70,7 +70,7 @@ func (db *DB) removeExpired(key string) bool {
 func (db *DB) find(key []byte) *KeyEntry {
 	e := db.dict.FindBytes(key)
 	if e != nil {
-		db.settleKey(key)
+		db.settleKey(e.Key)
 	}
 	return e
 }
@@ -143,7 +143,7 @@ func (db *DB) Touch(key []byte) int { return db.dict.touch(key) }
 // AddIfAbsent stores val under key unless the key exists, as a loader
 // does; it returns nil for a key already present.
 func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {
-	db.settleKey(key)
+	db.settleBytes(key)
 	e, created := db.dict.AddOrFind(key)
 	if !created {
 		return nil
@@ -156,7 +156,7 @@ func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {
 
 // Add stores val under a key known to be absent (after LookupWrite).
 func (db *DB) Add(key []byte, val Value) *KeyEntry {
-	db.settleKey(key)
+	db.settleBytes(key)
 	e, created := db.dict.AddOrFind(key)
 	if !created {
 		db.preWrite(e)
@@ -172,7 +172,7 @@ func (db *DB) Add(key []byte, val Value) *KeyEntry {
 // Set stores val under key, replacing any value. The expiry is removed
 // unless keepTTL.
 func (db *DB) Set(key []byte, val Value, keepTTL bool) *KeyEntry {
-	db.settleKey(key)
+	db.settleBytes(key)
 	e, created := db.dict.AddOrFind(key)
 	if !created {
 		db.preWrite(e)
@@ -329,9 +329,7 @@ func (db *DB) RandomKey() *KeyEntry {
 		if e == nil {
 			return nil
 		}
-		if len(db.ks.loans) != 0 {
-			db.ks.settle(db.dict, db.dict.Hash(e.Key))
-		}
+		db.settleKey(e.Key)
 		if e.Val.Expire != 0 && db.IsExpired(e) {
 			if db.ks.Replica || db.ks.Paused {
 				if db.expires.Len() == db.dict.Len() && tries == 99 {

@@ -106,9 +106,7 @@ func (m SnapMark) Claim(e *KeyEntry) bool {
 // preWrite gives the sink the pre-image of e before it changes.
 func (db *DB) preWrite(e *KeyEntry) {
 	ks := db.ks
-	if len(ks.loans) != 0 {
-		ks.settle(db.dict, db.dict.Hash(e.Key))
-	}
+	db.settleKey(e.Key)
 	if ks.snap != nil && e.Val.snap != ks.snapEpoch {
 		e.Val.snap = ks.snapEpoch
 		ks.snap.Capture(db.dict, e)
@@ -207,11 +205,14 @@ func (ks *Keyspace) settle(d *Dict[Object], h uint64) {
 }
 
 // settleKey is settle for key in db.
-func (db *DB) settleKey(key []byte) {
+func (db *DB) settleKey(key string) {
 	if len(db.ks.loans) != 0 {
-		db.ks.settle(db.dict, db.dict.Hash(unsafe.String(unsafe.SliceData(key), len(key))))
+		db.ks.settle(db.dict, db.dict.Hash(key))
 	}
 }
+
+// settleBytes is settleKey for a key given as bytes.
+func (db *DB) settleBytes(key []byte) { db.settleKey(unsafe.String(unsafe.SliceData(key), len(key))) }
 
 // Reap forgets the loans that came back, resuming the rehashing of their
 // dictionaries. The caller holds the lock.
