@@ -11,18 +11,20 @@ import (
 
 // A background snapshot (BGSAVE, BGREWRITEAOF, a replica's full sync) is
 // serialised by a goroutine of its own, as Redis's forked child does it,
-// while the event loop serves commands. The loop, which holds the engine
-// lock anyway, claims the next batch for it at the end of an iteration
-// when it asks for one (feedSnapJob: a span of a dictionary's scan order,
-// a few arithmetic operations); the serialiser walks and encodes the
-// batch without the lock and hands the bytes to the writer: a file, on
-// the serialiser's own goroutine, or replica sockets, on another one. The
-// batch's keys are lent meanwhile: a command that needs one of them waits
-// for the batch to be serialised (keyspace.Loan). Between claims the
-// keyspace gives the snapshot the pre-image of every key a command is
-// about to change (keyspace/snapshot.go). The serialiser never takes the
-// engine lock while batches are out: a lock handed back and forth made
-// the loop wait for the scheduler.
+// while the event loop serves commands. Each batch is claimed under the
+// engine lock (a span of a dictionary's scan order, a few arithmetic
+// operations): by the serialiser itself when the lock is free, else by
+// the loop at the end of its iteration (requestBatch, feedSnapJob). The
+// serialiser walks and encodes the batch without the lock and hands the
+// bytes to the writer: a file, on the serialiser's own goroutine, or
+// replica sockets, on another one. The batch's keys are lent meanwhile: a
+// command that needs one of them waits for the batch to be serialised
+// (keyspace.Loan). Between claims the keyspace gives the snapshot the
+// pre-image of every key a command is about to change
+// (keyspace/snapshot.go). The serialiser never waits for the engine lock
+// while a batch is out, it only tries it: a lock handed back and forth
+// made the loop wait for the scheduler, and the loop may be waiting for
+// that batch.
 //
 // No lock is held, and no loan is out, while the serialiser waits for a
 // writer that may itself take the lock (replica sockets): it asks for the
@@ -205,9 +207,9 @@ func (s *Server) serialiseSnap(job *snapJob, hand func(snapChunk) bool) {
 		i := <-job.ready
 		sl := &job.slots[i]
 		last := sl.batch.Last
-		// Ask for the next batch now, so that the loop claims it while
-		// this one is encoded, unless handing this one over may wait
-		// for a writer that takes the lock: no loan may be out then.
+		// Ask for the next batch now, so that it is claimed while this
+		// one is encoded, unless handing this one over may wait for a
+		// writer that takes the lock: no loan may be out then.
 		asked = !last && (job.ahead || len(job.out) < cap(job.out)-1)
 		if asked {
 			s.requestBatch(job, 1-i)
