@@ -140,6 +140,12 @@ func (db *DB) Reserve(keys, expires int) {
 // instead of coming one after the other. The result means nothing.
 func (db *DB) Touch(key []byte) int { return db.dict.touch(key) }
 
+// Prefetch starts loading what looking up keys will read (see
+// Dict.Prefetch), for a caller about to run a batch of commands on them.
+func (db *DB) Prefetch(keys [][]byte) {
+	db.ks.prefetchSlots = db.dict.Prefetch(keys, db.ks.prefetchSlots)
+}
+
 // AddIfAbsent stores val under key unless the key exists, as a loader
 // does; it returns nil for a key already present.
 func (db *DB) AddIfAbsent(key []byte, val Value) *KeyEntry {

@@ -181,6 +181,34 @@ func (d *Dict[V]) touch(key []byte) int {
 	return 0
 }
 
+// Prefetch starts loading, for each of keys, what finding it will read:
+// the bucket, then the entry at its head with the bytes after it (where
+// a short key is stored). The lookups of a batch of keys (a pipeline, a
+// replica's stream) then find them in the cache: their misses overlap
+// here instead of coming one after the other. slots is scratch space,
+// returned for reuse. A hint only: during a rehash only the old table is
+// fetched, and nothing is fetched for a key whose bucket is empty.
+func (d *Dict[V]) Prefetch(keys [][]byte, slots []uint64) []uint64 {
+	slots = slots[:0]
+	tb := &d.ht[0]
+	if len(tb.buckets) == 0 || d.Len() == 0 {
+		return slots
+	}
+	mask := uint64(len(tb.buckets) - 1)
+	for _, k := range keys {
+		i := d.hashBytes(k) & mask
+		prefetch(unsafe.Pointer(&tb.buckets[i]))
+		slots = append(slots, i)
+	}
+	for _, i := range slots {
+		if e := tb.buckets[i]; e != nil {
+			prefetch(unsafe.Pointer(e))
+			prefetch(unsafe.Add(unsafe.Pointer(e), unsafe.Sizeof(*e)))
+		}
+	}
+	return slots
+}
+
 // FindBytes returns the entry for key, or nil.
 func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {
 	if d.Len() == 0 {

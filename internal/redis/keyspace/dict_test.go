@@ -391,3 +391,67 @@ func TestSpanHolds(t *testing.T) {
 		}
 	}
 }
+
+// TestDictPrefetch: prefetching is a hint that changes nothing, whether
+// the dict is empty, rehashing or holds the keys or not.
+func TestDictPrefetch(t *testing.T) {
+	d := NewDict[int]()
+	keys := [][]byte{[]byte("a"), []byte("missing"), nil}
+	if slots := d.Prefetch(keys, nil); len(slots) != 0 {
+		t.Fatalf("empty dict: %d slots", len(slots))
+	}
+	for i := range 1000 {
+		d.Set([]byte(fmt.Sprint("k", i)), i)
+		if i%97 == 0 {
+			// Mid-growth as well as between growths.
+			var batch [][]byte
+			for j := range i + 1 {
+				batch = append(batch, []byte(fmt.Sprint("k", j)))
+			}
+			batch = append(batch, keys...)
+			if slots := d.Prefetch(batch, nil); len(slots) != len(batch) {
+				t.Fatalf("%d keys: %d slots for %d keys", i+1, len(slots), len(batch))
+			}
+			if d.Len() != i+1 {
+				t.Fatalf("Len %d after prefetch, want %d", d.Len(), i+1)
+			}
+			for j := range i + 1 {
+				if e := d.Find(fmt.Sprint("k", j)); e == nil || e.Val != j {
+					t.Fatalf("k%d lost after prefetch", j)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkFindPrefetched looks up batches of 128 random keys of a dict
+// of 2M, with and without prefetching each batch first.
+func BenchmarkFindPrefetched(b *testing.B) {
+	const n = 2_000_000
+	d := NewDict[int]()
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("key:%012d", i))
+		d.Set(keys[i], i)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	batch := make([][]byte, 128)
+	for _, pf := range []bool{false, true} {
+		b.Run(fmt.Sprint("prefetch=", pf), func(b *testing.B) {
+			var slots []uint64
+			for b.Loop() {
+				for i := range batch {
+					batch[i] = keys[rng.IntN(n)]
+				}
+				if pf {
+					slots = d.Prefetch(batch, slots)
+				}
+				for _, k := range batch {
+					if d.FindBytes(k) == nil {
+						b.Fatal("key lost")
+					}
+				}
+			}
+		})
+	}
+}

@@ -164,6 +164,45 @@ func (r *Reader) Next() (args [][]byte, ok bool, err error) {
 	}
 }
 
+// PeekKeys appends to dst the second argument (the first key of most
+// commands) of each complete multibulk request buffered, up to max of
+// them, without consuming anything: the caller fetches those keys ahead
+// of running the requests. It stops at the first request that is
+// incomplete, inline or malformed (Next reports the error, if any).
+// The slices are valid until the next Fill or Feed.
+func (r *Reader) PeekKeys(dst [][]byte, max int) [][]byte {
+	b := r.buf[r.r:r.w]
+	for len(dst) < max && len(b) > 0 && b[0] == '*' {
+		n, pos, complete, ok := parseLen(b)
+		if !complete || !ok || n <= 0 {
+			break
+		}
+		var key []byte
+		for i := int64(0); i < n; i++ {
+			if pos >= len(b) || b[pos] != '$' {
+				return dst
+			}
+			l, hn, complete, ok := parseLen(b[pos:])
+			if !complete || !ok || l < 0 {
+				return dst
+			}
+			pos += hn
+			if l > int64(len(b)-pos-2) {
+				return dst
+			}
+			if i == 1 {
+				key = b[pos : pos+int(l) : pos+int(l)]
+			}
+			pos += int(l) + 2
+		}
+		if key != nil {
+			dst = append(dst, key)
+		}
+		b = b[pos:]
+	}
+	return dst
+}
+
 func (r *Reader) parseInline(b []byte) ([][]byte, int, error) {
 	nl := bytes.IndexByte(b, '\n')
 	if nl < 0 {

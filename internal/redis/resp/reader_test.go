@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -223,6 +224,39 @@ func TestWriterRESP2AndRESP3(t *testing.T) {
 	}
 }
 
+func TestPeekKeys(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want []string
+	}{
+		{"", 10, nil},
+		{"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$2\r\nbc\r\n", 10, []string{"a", "bc"}},
+		{"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$2\r\nbc\r\n", 1, []string{"a"}},
+		// A one-argument request has no key; the scan goes on after it.
+		{"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 10, []string{"k"}},
+		// Incomplete, inline, empty or malformed requests end the scan.
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$5\r\nab", 10, []string{"k"}},
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nGET j\r\n*2\r\n$3\r\nGET\r\n$1\r\nl\r\n", 10, []string{"k"}},
+		{"*0\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 10, nil},
+		{"*2\r\n$3\r\nGET\r\n$9223372036854775807\r\nk\r\n", 10, nil},
+		{"*2\r\n$3\r\nGET\r\n:1\r\n", 10, nil},
+	} {
+		r := NewReader(bytes.NewReader(nil), Limits{})
+		r.Feed([]byte(tc.in))
+		var got []string
+		for _, k := range r.PeekKeys(nil, tc.max) {
+			got = append(got, string(k))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("PeekKeys(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+		if r.Buffered() != len(tc.in) {
+			t.Errorf("PeekKeys(%q) consumed input", tc.in)
+		}
+	}
+}
+
 // FuzzReader feeds arbitrary bytes, split at an arbitrary point, to the
 // request parser: it must never panic, and never return arguments longer
 // than the input.
@@ -239,10 +273,19 @@ func FuzzReader(f *testing.F) {
 		}
 		r.Feed(data[:cut])
 		for i := 0; i < 2; i++ {
+			// PeekKeys sees the keys of a prefix of the requests Next
+			// returns next.
+			peeked := r.PeekKeys(nil, 1<<20)
 			for {
 				args, ok, err := r.Next()
 				if err != nil || !ok {
 					break
+				}
+				if !r.Inline && len(args) >= 2 && len(peeked) > 0 {
+					if !bytes.Equal(peeked[0], args[1]) {
+						t.Fatalf("peeked key %q, request has %q", peeked[0], args[1])
+					}
+					peeked = peeked[1:]
 				}
 				total := 0
 				for _, a := range args {

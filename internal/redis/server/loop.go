@@ -19,6 +19,9 @@ const (
 	readEvents = unix.EPOLLIN | unix.EPOLLRDHUP
 	// maxAcceptsPerEvent is Redis's MAX_ACCEPTS_PER_CALL.
 	maxAcceptsPerEvent = 1000
+	// prefetchKeys bounds how many keys of the requests buffered for a
+	// client process fetches ahead.
+	prefetchKeys = 256
 	// shutdownPoll bounds the wait for slow readers while shutting down.
 	shutdownPoll = 10 * time.Millisecond
 )
@@ -45,6 +48,7 @@ type eventLoop struct {
 	inBatch   bool      // the loop holds the lock: no wakeup needed
 	now       time.Time // when the current batch started
 	stopping  bool
+	keys      [][]byte // process's scratch: the keys it prefetches
 }
 
 func newEventLoop(s *Server) (*eventLoop, error) {
@@ -278,6 +282,15 @@ func (l *eventLoop) runSafely(cn *conn) {
 // command that blocks, pauses or closes the client.
 func (l *eventLoop) process(cn *conn) {
 	e, s, c := l.e, l.s, cn.cl
+	if c.Flags&command.FlagMaster != 0 && cn.held == nil {
+		// Our master's stream comes in reads of many commands: start
+		// fetching their keys together, so that their cache misses
+		// overlap instead of stalling each command in turn.
+		l.keys = cn.rd.PeekKeys(l.keys[:0], prefetchKeys)
+		if len(l.keys) > 1 {
+			c.DB.Prefetch(l.keys)
+		}
+	}
 	for !cn.closed && !c.Blocked() && c.Flags&(command.FlagCloseASAP|command.FlagCloseAfterReply) == 0 {
 		args := cn.held
 		cn.held = nil

@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package keyspace
+
+import "unsafe"
+
+// prefetch is a no-op where no assembly version exists: the lookups
+// that follow only miss the head start.
+func prefetch(unsafe.Pointer) {}
