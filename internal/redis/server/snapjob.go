@@ -15,7 +15,8 @@ import (
 // while the event loop serves commands. Each batch is claimed under the
 // engine lock (a span of a dictionary's scan order, a few arithmetic
 // operations): by the serialiser itself when the lock is free, else by
-// the loop at the end of its iteration (requestBatch, feedSnapJob). The
+// the loop at the end of its iteration (requestBatch, nextBatch,
+// feedSnapJob), without waking the loop for it. The
 // serialiser walks and encodes the batch without the lock and hands the
 // bytes to the writer: a file, on the serialiser's own goroutine, or
 // replica sockets, on another one. The batch's keys are lent meanwhile: a
@@ -34,6 +35,10 @@ import (
 
 // snapJobDepth is how many serialised chunks may wait for the writer.
 const snapJobDepth = 16
+
+// nextBatchSpin bounds how long the serialiser tries to claim its next
+// batch itself before it asks the loop (nextBatch).
+const nextBatchSpin = 50 * time.Microsecond
 
 // snapChunkBytes is how much the serialiser encodes before handing a
 // chunk to the writer.
@@ -178,7 +183,10 @@ func (s *Server) feedSnapJob() {
 // requestBatch gets the next batch claimed into slot i: by the
 // serialiser itself when the engine lock is free (the event loop is
 // waiting for events; a claim takes a microsecond), else by the loop at
-// the end of its iteration, woken for it if need be.
+// the end of its iteration, or by nextBatch, whichever comes first. The
+// loop is never woken for it: those wake-ups (one per batch, thousands
+// per second) made the loop's thread compete with the clients for the
+// processors.
 func (s *Server) requestBatch(job *snapJob, i int) {
 	if s.eng.Mu.TryLock() {
 		job.claim(i)
@@ -186,7 +194,42 @@ func (s *Server) requestBatch(job *snapJob, i int) {
 		return
 	}
 	job.want <- i
+}
+
+// nextBatch returns the slot of the batch requested last, once claimed.
+// If the loop has not claimed it yet, the serialiser claims it itself as
+// soon as the lock is free (the loop's iteration is over), trying for up
+// to nextBatchSpin and giving its processor away between tries; then it
+// wakes the loop and waits. It never blocks on the lock: the loop may be
+// waiting, lock held, for a batch lent to the serialiser.
+func (s *Server) nextBatch(job *snapJob) int {
+	var start time.Time
+	for n := 1; ; n++ {
+		select {
+		case i := <-job.ready:
+			return i
+		default:
+		}
+		if s.eng.Mu.TryLock() {
+			select {
+			case i := <-job.want:
+				job.claim(i)
+			default: // claimed meanwhile
+			}
+			s.eng.Mu.Unlock()
+			continue
+		}
+		if n%32 == 0 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > nextBatchSpin {
+				break
+			}
+			yieldCPU()
+		}
+	}
 	s.wakeLoop()
+	return <-job.ready
 }
 
 func (j *snapJob) claim(i int) {
@@ -219,7 +262,7 @@ func (s *Server) serialiseSnap(job *snapJob, hand func(snapChunk) bool) {
 		if !asked {
 			s.requestBatch(job, 0) // no batch is out: either slot is free
 		}
-		i := <-job.ready
+		i := s.nextBatch(job)
 		sl := &job.slots[i]
 		last := sl.batch.Last
 		// Ask for the next batch now, so that it is claimed while this
