@@ -19,6 +19,9 @@ const (
 	readEvents = unix.EPOLLIN | unix.EPOLLRDHUP
 	// maxAcceptsPerEvent is Redis's MAX_ACCEPTS_PER_CALL.
 	maxAcceptsPerEvent = 1000
+	// lockSpin bounds how long the loop tries the engine lock before it
+	// sleeps for it (see lock).
+	lockSpin = 50 * time.Microsecond
 	// prefetchKeys bounds how many keys of the requests buffered for a
 	// client process fetches ahead.
 	prefetchKeys = 256
@@ -141,7 +144,7 @@ func (l *eventLoop) run() {
 				l.s.log.Warningf("epoll_wait: %v", err)
 			}
 		}
-		e.Mu.Lock()
+		l.lock()
 		l.inBatch = true
 		l.now = time.Now()
 		for i := 0; i < n; i++ {
@@ -165,6 +168,34 @@ func (l *eventLoop) run() {
 		l.inBatch = false
 		e.Mu.Unlock()
 	}
+}
+
+// lock takes the engine lock for an iteration. Its other holders keep
+// it for about a microsecond (a snapshot's serialiser claiming its next
+// span), but a holder the kernel preempted, often to run this thread on
+// its processor, keeps it until it runs again: Lock would sleep until
+// then, and then for the wake-up (18 to 50 us a time on average,
+// measured during a BGSAVE under a GET load, a few hundred times per
+// BGSAVE). The loop tries again instead, for up to lockSpin, giving its
+// processor to the holder between tries (4 us a time on average).
+func (l *eventLoop) lock() {
+	mu := &l.e.Mu
+	if mu.TryLock() {
+		return
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		if mu.TryLock() {
+			return
+		}
+		if i%32 == 0 {
+			if time.Since(start) > lockSpin {
+				break
+			}
+			yieldCPU()
+		}
+	}
+	mu.Lock()
 }
 
 func (l *eventLoop) handle(ev *unix.EpollEvent) {
