@@ -197,13 +197,14 @@ func (d *Dict[V]) Prefetch(keys [][]byte, slots []uint64) []uint64 {
 	mask := uint64(len(tb.buckets) - 1)
 	for _, k := range keys {
 		i := d.hashBytes(k) & mask
-		prefetch(unsafe.Pointer(&tb.buckets[i]))
+		prefetch(uintptr(unsafe.Pointer(&tb.buckets[i])))
 		slots = append(slots, i)
 	}
 	for _, i := range slots {
 		if e := tb.buckets[i]; e != nil {
-			prefetch(unsafe.Pointer(e))
-			prefetch(unsafe.Add(unsafe.Pointer(e), unsafe.Sizeof(*e)))
+			at := uintptr(unsafe.Pointer(e))
+			prefetch(at)
+			prefetch(at + unsafe.Sizeof(*e))
 		}
 	}
 	return slots

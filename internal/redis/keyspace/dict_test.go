@@ -3,6 +3,7 @@ package keyspace
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -400,8 +401,12 @@ func TestDictPrefetch(t *testing.T) {
 	if slots := d.Prefetch(keys, nil); len(slots) != 0 {
 		t.Fatalf("empty dict: %d slots", len(slots))
 	}
+	// Keys longer than 64 bytes live outside their entry: the bytes
+	// after such an entry belong to another object, or to none.
+	long := strings.Repeat("x", 100)
 	for i := range 1000 {
 		d.Set([]byte(fmt.Sprint("k", i)), i)
+		d.Set([]byte(fmt.Sprint(long, i)), -i)
 		if i%97 == 0 {
 			// Mid-growth as well as between growths.
 			var batch [][]byte
@@ -412,8 +417,14 @@ func TestDictPrefetch(t *testing.T) {
 			if slots := d.Prefetch(batch, nil); len(slots) != len(batch) {
 				t.Fatalf("%d keys: %d slots for %d keys", i+1, len(slots), len(batch))
 			}
-			if d.Len() != i+1 {
-				t.Fatalf("Len %d after prefetch, want %d", d.Len(), i+1)
+			for j := range i + 1 {
+				batch = append(batch, []byte(fmt.Sprint(long, j)))
+			}
+			if slots := d.Prefetch(batch, nil); len(slots) != len(batch) {
+				t.Fatalf("%d keys: %d slots for %d long keys", i+1, len(slots), len(batch))
+			}
+			if d.Len() != 2*(i+1) {
+				t.Fatalf("Len %d after prefetch, want %d", d.Len(), 2*(i+1))
 			}
 			for j := range i + 1 {
 				if e := d.Find(fmt.Sprint("k", j)); e == nil || e.Val != j {

@@ -2,8 +2,6 @@
 
 package keyspace
 
-import "unsafe"
-
 // prefetch is a no-op where no assembly version exists: the lookups
 // that follow only miss the head start.
-func prefetch(unsafe.Pointer) {}
+func prefetch(uintptr) {}
