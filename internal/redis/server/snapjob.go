@@ -131,7 +131,7 @@ func (s *Server) startSnapJob(snap *rdb.Snapshot, toFile bool, write func(chunks
 			}
 		}
 	}
-	job.want <- 0 // the first batch, claimed by the loop's next iteration
+	job.want <- 0 // the first batch: the loop or the serialiser claims it
 	go func() {
 		if toFile {
 			ownThread() // the serialiser runs here
