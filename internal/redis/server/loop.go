@@ -180,22 +180,31 @@ func (l *eventLoop) run() {
 // processor to the holder between tries (4 us a time on average).
 func (l *eventLoop) lock() {
 	mu := &l.e.Mu
-	if mu.TryLock() {
-		return
+	if !retry(lockSpin, mu.TryLock) {
+		mu.Lock()
 	}
-	start := time.Now()
-	for i := 1; ; i++ {
-		if mu.TryLock() {
-			return
+}
+
+// retry calls try until it reports true, for up to about limit, giving
+// the processor to another ready thread (yieldCPU) every 32 tries; it
+// reports whether try succeeded. For waits that are short unless the
+// thread that ends them was preempted: the snapshot's serialiser and
+// the loop, each for the other's hold of the engine lock.
+func retry(limit time.Duration, try func() bool) bool {
+	var start time.Time
+	for n := 1; ; n++ {
+		if try() {
+			return true
 		}
-		if i%32 == 0 {
-			if time.Since(start) > lockSpin {
-				break
+		if n%32 == 0 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > limit {
+				return false
 			}
 			yieldCPU()
 		}
 	}
-	mu.Lock()
 }
 
 func (l *eventLoop) handle(ev *unix.EpollEvent) {

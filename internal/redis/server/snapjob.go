@@ -172,11 +172,17 @@ func ownThread() { runtime.LockOSThread() }
 // for, if it does. The caller holds the engine lock.
 func (s *Server) feedSnapJob() {
 	if job := s.job; job != nil {
-		select {
-		case i := <-job.want:
-			job.claim(i)
-		default:
-		}
+		job.feed()
+	}
+}
+
+// feed claims the batch the serialiser asks for, if it does. The caller
+// holds the engine lock.
+func (j *snapJob) feed() {
+	select {
+	case i := <-j.want:
+		j.claim(i)
+	default:
 	}
 }
 
@@ -203,33 +209,24 @@ func (s *Server) requestBatch(job *snapJob, i int) {
 // wakes the loop and waits. It never blocks on the lock: the loop may be
 // waiting, lock held, for a batch lent to the serialiser.
 func (s *Server) nextBatch(job *snapJob) int {
-	var start time.Time
-	for n := 1; ; n++ {
+	var i int
+	claimed := retry(nextBatchSpin, func() bool {
 		select {
-		case i := <-job.ready:
-			return i
+		case i = <-job.ready:
+			return true
 		default:
 		}
 		if s.eng.Mu.TryLock() {
-			select {
-			case i := <-job.want:
-				job.claim(i)
-			default: // claimed meanwhile
-			}
+			job.feed() // unless the loop claimed it meanwhile
 			s.eng.Mu.Unlock()
-			continue
 		}
-		if n%32 == 0 {
-			if start.IsZero() {
-				start = time.Now()
-			} else if time.Since(start) > nextBatchSpin {
-				break
-			}
-			yieldCPU()
-		}
+		return false
+	})
+	if !claimed {
+		s.wakeLoop()
+		i = <-job.ready
 	}
-	s.wakeLoop()
-	return <-job.ready
+	return i
 }
 
 func (j *snapJob) claim(i int) {
