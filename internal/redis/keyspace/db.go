@@ -134,17 +134,10 @@ func (db *DB) Reserve(keys, expires int) {
 	db.expires.Reserve(expires)
 }
 
-// Touch starts fetching what adding or finding key will read (its
-// bucket and the first entry there), for a loader that touches a batch
-// of keys before adding them: the cache misses of the batch overlap
-// instead of coming one after the other. The result means nothing.
-func (db *DB) Touch(key []byte) int { return db.dict.touch(key) }
-
-// Prefetch starts loading what looking up keys will read (see
-// Dict.Prefetch), for a caller about to run a batch of commands on them.
-func (db *DB) Prefetch(keys [][]byte) {
-	db.ks.prefetchSlots = db.dict.Prefetch(keys, db.ks.prefetchSlots)
-}
+// Prefetch starts loading what looking up or adding keys will read (see
+// Dict.Prefetch), for a caller about to run a batch of commands on them
+// or to load them.
+func (db *DB) Prefetch(keys [][]byte) { db.dict.Prefetch(keys) }
 
 // AddIfAbsent stores val under key unless the key exists, as a loader
 // does; it returns nil for a key already present.

@@ -165,50 +165,48 @@ func (d *Dict[V]) Reserve(n int) {
 	}
 }
 
-// touch reads the bucket of key in the current table and the length of
-// the first key there (see DB.Touch).
-func (d *Dict[V]) touch(key []byte) int {
-	t := &d.ht[0]
+// Prefetch starts loading, for each of keys, what finding or adding it
+// will read: its bucket in each table (both during a rehash), then the
+// entry at the bucket's head with the bytes after it (where a short key
+// is stored). The lookups of a batch of keys (a pipeline, a replica's
+// stream, a load) then find them in the cache: their misses overlap here
+// instead of coming one after the other. A hint: it changes nothing.
+func (d *Dict[V]) Prefetch(keys [][]byte) {
+	tables := 1
 	if d.rehashing() {
-		t = &d.ht[1]
+		tables = 2
 	}
-	if len(t.buckets) == 0 {
-		return 0
+	var hashes [prefetchBatch]uint64
+	for len(keys) > 0 && len(d.ht[0].buckets) > 0 {
+		n := min(len(keys), prefetchBatch)
+		for i, k := range keys[:n] {
+			hashes[i] = d.hashBytes(k)
+		}
+		for t := range tables {
+			b := d.ht[t].buckets
+			mask := uint64(len(b) - 1)
+			for _, h := range hashes[:n] {
+				prefetch(uintptr(unsafe.Pointer(&b[h&mask])))
+			}
+		}
+		for t := range tables {
+			b := d.ht[t].buckets
+			mask := uint64(len(b) - 1)
+			for _, h := range hashes[:n] {
+				if e := b[h&mask]; e != nil {
+					at := uintptr(unsafe.Pointer(e))
+					prefetch(at)
+					prefetch(at + unsafe.Sizeof(*e))
+				}
+			}
+		}
+		keys = keys[n:]
 	}
-	if e := t.buckets[d.hashBytes(key)&uint64(len(t.buckets)-1)]; e != nil {
-		return len(e.Key)
-	}
-	return 0
 }
 
-// Prefetch starts loading, for each of keys, what finding it will read:
-// the bucket, then the entry at its head with the bytes after it (where
-// a short key is stored). The lookups of a batch of keys (a pipeline, a
-// replica's stream) then find them in the cache: their misses overlap
-// here instead of coming one after the other. slots is scratch space,
-// returned for reuse. A hint only: during a rehash only the old table is
-// fetched, and nothing is fetched for a key whose bucket is empty.
-func (d *Dict[V]) Prefetch(keys [][]byte, slots []uint64) []uint64 {
-	slots = slots[:0]
-	tb := &d.ht[0]
-	if len(tb.buckets) == 0 || d.Len() == 0 {
-		return slots
-	}
-	mask := uint64(len(tb.buckets) - 1)
-	for _, k := range keys {
-		i := d.hashBytes(k) & mask
-		prefetch(uintptr(unsafe.Pointer(&tb.buckets[i])))
-		slots = append(slots, i)
-	}
-	for _, i := range slots {
-		if e := tb.buckets[i]; e != nil {
-			at := uintptr(unsafe.Pointer(e))
-			prefetch(at)
-			prefetch(at + unsafe.Sizeof(*e))
-		}
-	}
-	return slots
-}
+// prefetchBatch is how many keys Prefetch fetches in one pass: their
+// buckets first, then the entries there.
+const prefetchBatch = 64
 
 // FindBytes returns the entry for key, or nil.
 func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {

@@ -398,31 +398,25 @@ func TestSpanHolds(t *testing.T) {
 func TestDictPrefetch(t *testing.T) {
 	d := NewDict[int]()
 	keys := [][]byte{[]byte("a"), []byte("missing"), nil}
-	if slots := d.Prefetch(keys, nil); len(slots) != 0 {
-		t.Fatalf("empty dict: %d slots", len(slots))
+	d.Prefetch(keys)
+	if d.Len() != 0 {
+		t.Fatalf("empty dict: Len %d after prefetch", d.Len())
 	}
 	// Keys longer than 64 bytes live outside their entry: the bytes
 	// after such an entry belong to another object, or to none.
 	long := strings.Repeat("x", 100)
+	sawRehash := false
 	for i := range 1000 {
 		d.Set([]byte(fmt.Sprint("k", i)), i)
 		d.Set([]byte(fmt.Sprint(long, i)), -i)
-		if i%97 == 0 {
+		if i%97 == 0 || d.rehashing() && !sawRehash {
 			// Mid-growth as well as between growths.
+			sawRehash = sawRehash || d.rehashing()
 			var batch [][]byte
 			for j := range i + 1 {
-				batch = append(batch, []byte(fmt.Sprint("k", j)))
+				batch = append(batch, []byte(fmt.Sprint("k", j)), []byte(fmt.Sprint(long, j)))
 			}
-			batch = append(batch, keys...)
-			if slots := d.Prefetch(batch, nil); len(slots) != len(batch) {
-				t.Fatalf("%d keys: %d slots for %d keys", i+1, len(slots), len(batch))
-			}
-			for j := range i + 1 {
-				batch = append(batch, []byte(fmt.Sprint(long, j)))
-			}
-			if slots := d.Prefetch(batch, nil); len(slots) != len(batch) {
-				t.Fatalf("%d keys: %d slots for %d long keys", i+1, len(slots), len(batch))
-			}
+			d.Prefetch(append(batch, keys...))
 			if d.Len() != 2*(i+1) {
 				t.Fatalf("Len %d after prefetch, want %d", d.Len(), 2*(i+1))
 			}
@@ -430,8 +424,14 @@ func TestDictPrefetch(t *testing.T) {
 				if e := d.Find(fmt.Sprint("k", j)); e == nil || e.Val != j {
 					t.Fatalf("k%d lost after prefetch", j)
 				}
+				if e := d.Find(fmt.Sprint(long, j)); e == nil || e.Val != -j {
+					t.Fatalf("long key %d lost after prefetch", j)
+				}
 			}
 		}
+	}
+	if !sawRehash {
+		t.Fatal("no prefetch during a rehash")
 	}
 }
 
@@ -449,13 +449,12 @@ func BenchmarkFindPrefetched(b *testing.B) {
 	batch := make([][]byte, 128)
 	for _, pf := range []bool{false, true} {
 		b.Run(fmt.Sprint("prefetch=", pf), func(b *testing.B) {
-			var slots []uint64
 			for b.Loop() {
 				for i := range batch {
 					batch[i] = keys[rng.IntN(n)]
 				}
 				if pf {
-					slots = d.Prefetch(batch, slots)
+					d.Prefetch(batch)
 				}
 				for _, k := range batch {
 					if d.FindBytes(k) == nil {

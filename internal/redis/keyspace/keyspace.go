@@ -140,8 +140,6 @@ type Keyspace struct {
 	// fixedDepth how many FixTime calls are open.
 	fixedNow   int64
 	fixedDepth int
-	// prefetchSlots is DB.Prefetch's scratch space.
-	prefetchSlots []uint64
 }
 
 // Stats are the counters INFO reports.

@@ -120,10 +120,6 @@ func deferBuild(t byte) bool {
 // the loader allocates in one block (see keyspace.Dict.ReserveEntries).
 const smallContainer = 128
 
-// touchSink keeps the reads of the second stage's touches from being
-// optimised away.
-var touchSink atomic.Int64
-
 // loadBatchLen is how many records a batch holds.
 const loadBatchLen = 256
 
@@ -279,19 +275,21 @@ func (l *loader) apply(meta *Meta, full <-chan *loadBatch, free chan<- *loadBatc
 	ks, opt := l.ks, l.opt
 	db := ks.DBs[0]
 	bld := builder{name: l.bld.name, lim: l.bld.lim}
-	touched := 0
+	var keys [][]byte
 	for batch := range full {
 		recs := batch.recs
-		// Touch the buckets of the batch's keys first (keyspace.DB.Touch),
-		// up to the first SELECTDB, after which they are another table's.
+		// Prefetch the batch's keys first (keyspace.DB.Prefetch), up to
+		// the first SELECTDB, after which they are another table's.
+		keys = keys[:0]
 		for i := range recs {
 			if recs[i].op == OpSelectDB {
 				break
 			}
 			if recs[i].op == 0 {
-				touched += db.Touch(recs[i].key)
+				keys = append(keys, recs[i].key)
 			}
 		}
+		db.Prefetch(keys)
 		for i := range recs {
 			r := &recs[i]
 			switch r.op {
@@ -342,7 +340,6 @@ func (l *loader) apply(meta *Meta, full <-chan *loadBatch, free chan<- *loadBatc
 		default:
 		}
 	}
-	touchSink.Add(int64(touched))
 	return nil
 }
 
