@@ -75,20 +75,31 @@ func (db *DB) find(key []byte) *KeyEntry {
 	return e
 }
 
+// findRead is find for a lookup that only reads the entry, changing at
+// most c (see settleRead): a GET of a string a snapshot's serialiser is
+// writing out goes on beside it instead of waiting for its batch.
+func (db *DB) findRead(key []byte, c change) *KeyEntry {
+	e := db.dict.FindBytes(key)
+	if e != nil {
+		db.settleRead(e, c)
+	}
+	return e
+}
+
 // Peek returns the entry without touching expiry, LRU or stats.
 func (db *DB) Peek(key []byte) *KeyEntry { return db.find(key) }
 
 // Exists reports whether key is present and not expired, without touching
 // LRU or hit statistics.
 func (db *DB) Exists(key []byte) bool {
-	e := db.find(key)
+	e := db.findRead(key, changesNothing)
 	return e != nil && !db.expireIfNeeded(e)
 }
 
 // LookupRead returns the live entry for key or nil, counting a keyspace hit
 // or miss and updating the access time.
 func (db *DB) LookupRead(key []byte) *KeyEntry {
-	e := db.find(key)
+	e := db.findRead(key, changesAccess)
 	if e == nil || db.expireIfNeeded(e) {
 		db.ks.Stats.KeyspaceMisses++
 		return nil
@@ -101,7 +112,7 @@ func (db *DB) LookupRead(key []byte) *KeyEntry {
 // LookupReadNoTouch is LookupRead without LRU update or stats (used by
 // commands flagged no-touch, such as TYPE? no: OBJECT, TTL).
 func (db *DB) LookupReadNoTouch(key []byte) *KeyEntry {
-	e := db.find(key)
+	e := db.findRead(key, changesNothing)
 	if e == nil || db.expireIfNeeded(e) {
 		return nil
 	}

@@ -51,7 +51,10 @@ import (
 // preWrite every write and deletion) first settles the key: if its hash
 // lands in a lent span, it waits for the loan to come back, which takes
 // at most the serialisation of one span and needs nothing from the
-// engine. Growing a dictionary stays allowed: it starts a new table,
+// engine. Reads that change nothing the serialiser reads go on beside
+// it: a GET of a string (its access data too, unless the snapshot saves
+// access data, Loan.ReadsAccess), EXISTS or TTL of a string; the loop
+// thus never waits for a batch to serve reads of strings. Growing a dictionary stays allowed: it starts a new table,
 // which no lent span holds. The serialising side reads an entry's key,
 // value, expiry and access data (against a clock read at Take time,
 // AccessClock) and writes its snapshot mark; the engine may still write
@@ -133,8 +136,12 @@ func (ks *Keyspace) SetAccess(o *Object, idle int64, freq int) {
 // the lock; the borrower calls Return, from any goroutine, once it no
 // longer reads them. A Loan may be reused once returned.
 type Loan struct {
-	spans []lentSpan
-	back  atomic.Bool
+	// ReadsAccess says that the borrower reads the spans' access data
+	// (an RDB saved under an LRU or LFU policy): then a lookup that
+	// updates it waits for the loan too (see settle).
+	ReadsAccess bool
+	spans       []lentSpan
+	back        atomic.Bool
 }
 
 type lentSpan struct {
@@ -182,11 +189,33 @@ func (ks *Keyspace) Lend(l *Loan) {
 	ks.loans = append(ks.loans, l)
 }
 
-// settle waits, if a key of hash h in d is on loan, until the loan is
-// returned, and forgets the loans that came back. The caller holds the
-// lock.
-func (ks *Keyspace) settle(d *Dict[Object], h uint64) {
+// A lookup says what it may change of the entry it finds, which decides
+// which loans it waits for (settle).
+type change uint8
+
+const (
+	// changesNothing: a read that leaves the entry as it is (a string's
+	// value without its access data: TTL, EXISTS, OBJECT).
+	changesNothing change = iota
+	// changesAccess: a read that updates the entry's access data only
+	// (GET): it waits for loans whose borrower reads access data.
+	changesAccess
+	// changesEntry: anything else: a write, a deletion, a lookup that
+	// hands the entry out to be changed, or a read of a container, which
+	// may step the container's own rehashing.
+	changesEntry
+)
+
+// settle waits, if a key of hash h in d is on loan and the lookup's
+// change c could race with the borrower, until the loan is returned, and
+// forgets the loans that came back. The borrower reads keys, values,
+// expiries and, if ReadsAccess, access data: a read that changes none of
+// these goes on beside it. The caller holds the lock.
+func (ks *Keyspace) settle(d *Dict[Object], h uint64, c change) {
 	for _, l := range ks.loans {
+		if c == changesNothing || (c == changesAccess && !l.ReadsAccess) {
+			continue
+		}
 		if !l.back.Load() && l.holds(d, h) {
 			ks.Stats.LoanWaits++
 			for i := 0; !l.back.Load(); i++ {
@@ -204,11 +233,24 @@ func (ks *Keyspace) settle(d *Dict[Object], h uint64) {
 	ks.Reap()
 }
 
-// settleKey is settle for key in db.
+// settleKey is settle for a change of key in db.
 func (db *DB) settleKey(key string) {
 	if len(db.ks.loans) != 0 {
-		db.ks.settle(db.dict, db.dict.Hash(key))
+		db.ks.settle(db.dict, db.dict.Hash(key), changesEntry)
 	}
+}
+
+// settleRead is settle for a read of e: c is changesAccess for a read
+// that updates the access data, else changesNothing. Reads of a string
+// change nothing else; reads of any other type count as changesEntry.
+func (db *DB) settleRead(e *KeyEntry, c change) {
+	if len(db.ks.loans) == 0 {
+		return
+	}
+	if _, str := e.Val.Val.(*String); !str {
+		c = changesEntry
+	}
+	db.ks.settle(db.dict, db.dict.Hash(e.Key), c)
 }
 
 // settleBytes is settleKey for a key given as bytes.

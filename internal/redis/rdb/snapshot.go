@@ -264,6 +264,7 @@ func (s *Snapshot) Claim(b *Batch, max int, loan *keyspace.Loan) {
 	if loan != nil {
 		ks.Reap()
 		loan.Reset()
+		loan.ReadsAccess = !s.commands && (s.lru || s.lfu)
 	}
 	if !s.started {
 		s.started = true
