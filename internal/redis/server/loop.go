@@ -127,8 +127,9 @@ func (l *eventLoop) onUnblock(c *command.Client) {
 // run the requests of every ready client, fire block timeouts, and write
 // every client's output.
 func (l *eventLoop) run() {
+	// The thread stays locked: it ends with this goroutine, under its name.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	nameThread("event-loop")
 	defer close(l.done)
 	defer func() {
 		_ = unix.Close(l.epfd)

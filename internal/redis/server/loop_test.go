@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -324,4 +326,27 @@ func TestServedBlockLeavesNoTimer(t *testing.T) {
 	if n := timers(); n != 0 {
 		t.Fatalf("timers after serving = %d", n)
 	}
+}
+
+// TestLoopThreadName: the event loop's thread carries its name (top -H,
+// perf), as redis-server's threads do.
+func TestLoopThreadName(t *testing.T) {
+	startServer(t, nil)
+	comms, err := filepath.Glob("/proc/self/task/*/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range comms {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		name := strings.TrimSpace(string(b))
+		if name == "event-loop" {
+			return
+		}
+		names = append(names, name)
+	}
+	t.Fatalf("no thread named event-loop among %v", names)
 }
