@@ -29,7 +29,7 @@ func check(err error) { benchkit.Check("benchpersist", err) }
 func main() {
 	bin := flag.String("bin", "bin/replikube", "replikube binary")
 	keys := flag.Int("keys", 1_000_000, "keys in the dataset")
-	rounds := flag.Int("bgsave-rounds", 5, "BGSAVEs per server for the GET p99 (the median is reported)")
+	rounds := flag.Int("bgsave-rounds", 9, "BGSAVEs per server for the GET p99 (the median is reported)")
 	flag.Parse()
 	work, err := os.MkdirTemp("", "benchpersist-")
 	check(err)
