@@ -1,10 +1,11 @@
 package keyspace
 
 import (
-	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/replikube/replikube/internal/redis/spin"
 )
 
 // Point-in-time snapshots without fork.
@@ -189,6 +190,11 @@ func (ks *Keyspace) Lend(l *Loan) {
 	ks.loans = append(ks.loans, l)
 }
 
+// loanSpin bounds how long a command retries for a loan to come back
+// before it sleeps: a batch takes about 100 us to serialise, two when the
+// next one was lent ahead.
+const loanSpin = time.Millisecond
+
 // A lookup says what it may change of the entry it finds, which decides
 // which loans it waits for (settle).
 type change uint8
@@ -218,13 +224,11 @@ func (ks *Keyspace) settle(d *Dict[Object], h uint64, c change) {
 		}
 		if !l.back.Load() && l.holds(d, h) {
 			ks.Stats.LoanWaits++
-			for i := 0; !l.back.Load(); i++ {
-				// The borrower serialises a span and needs nothing
-				// from us: yield first, then sleep briefly if a large
-				// value keeps it.
-				if i < 64 {
-					runtime.Gosched()
-				} else {
+			// The borrower serialises a span (about 100 us) and needs
+			// nothing from us: retry, then sleep if a large value
+			// keeps it.
+			if !spin.Retry(loanSpin, l.back.Load) {
+				for !l.back.Load() {
 					time.Sleep(20 * time.Microsecond)
 				}
 			}

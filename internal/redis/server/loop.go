@@ -13,6 +13,7 @@ import (
 
 	"github.com/replikube/replikube/internal/redis/command"
 	"github.com/replikube/replikube/internal/redis/resp"
+	"github.com/replikube/replikube/internal/redis/spin"
 )
 
 const (
@@ -181,30 +182,8 @@ func (l *eventLoop) run() {
 // processor to the holder between tries (4 us a time on average).
 func (l *eventLoop) lock() {
 	mu := &l.e.Mu
-	if !retry(lockSpin, mu.TryLock) {
+	if !spin.Retry(lockSpin, mu.TryLock) {
 		mu.Lock()
-	}
-}
-
-// retry calls try until it reports true, for up to about limit, giving
-// the processor to another ready thread (yieldCPU) every 32 tries; it
-// reports whether try succeeded. For waits that are short unless the
-// thread that ends them was preempted: the snapshot's serialiser and
-// the loop, each for the other's hold of the engine lock.
-func retry(limit time.Duration, try func() bool) bool {
-	var start time.Time
-	for n := 1; ; n++ {
-		if try() {
-			return true
-		}
-		if n%32 == 0 {
-			if start.IsZero() {
-				start = time.Now()
-			} else if time.Since(start) > limit {
-				return false
-			}
-			yieldCPU()
-		}
 	}
 }
 

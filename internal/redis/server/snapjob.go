@@ -8,6 +8,7 @@ import (
 
 	"github.com/replikube/replikube/internal/redis/keyspace"
 	"github.com/replikube/replikube/internal/redis/rdb"
+	"github.com/replikube/replikube/internal/redis/spin"
 )
 
 // A background snapshot (BGSAVE, BGREWRITEAOF, a replica's full sync) is
@@ -213,7 +214,7 @@ func (s *Server) requestBatch(job *snapJob, i int) {
 // waiting, lock held, for a batch lent to the serialiser.
 func (s *Server) nextBatch(job *snapJob) int {
 	var i int
-	claimed := retry(nextBatchSpin, func() bool {
+	claimed := spin.Retry(nextBatchSpin, func() bool {
 		select {
 		case i = <-job.ready:
 			return true

@@ -33,10 +33,6 @@ func rawWrite(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// yieldCPU lets another thread that is ready to run on this processor
-// run first (sched_yield(2)); it returns at once if there is none.
-func yieldCPU() { _, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
-
 // nameThread names the calling OS thread (what top -H, ps -L and perf
 // show), as redis-server names its threads and its BGSAVE child. The
 // caller keeps the thread locked until it exits, so no other goroutine
