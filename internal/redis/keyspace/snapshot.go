@@ -53,13 +53,14 @@ import (
 // lands in a lent span, it waits for the loan to come back, which takes
 // at most the serialisation of one span and needs nothing from the
 // engine. Reads that change nothing the serialiser reads go on beside
-// it: a GET of a string (its access data too, unless the snapshot saves
-// access data, Loan.ReadsAccess), EXISTS or TTL of a string; the loop
-// thus never waits for a batch to serve reads of strings. Growing a dictionary stays allowed: it starts a new table,
-// which no lent span holds. The serialising side reads an entry's key,
-// value, expiry and access data (against a clock read at Take time,
-// AccessClock) and writes its snapshot mark; the engine may still write
-// the entry's mem field.
+// it: a GET of a string (it changes the access data, which the
+// serialiser reads only when the snapshot saves them, Loan.ReadsAccess),
+// EXISTS or TTL of a string; the loop thus serves reads of strings
+// without waiting for a batch. Growing a dictionary stays allowed: it
+// starts a new table, which no lent span holds. The serialising side
+// reads an entry's key, value, expiry and access data (against a clock
+// read at Take time, AccessClock) and writes its snapshot mark; the
+// engine may still write the entry's mem field.
 
 // SnapshotSink receives the pre-image of a key the running snapshot has not
 // written yet, just before the key changes or disappears. It runs under the
