@@ -40,19 +40,23 @@ func TestLoanWaits(t *testing.T) {
 			loan.Add(db.dict, span)
 			loan.ReadsAccess = tc.readsAccess
 			ks.Lend(&loan)
-			done := make(chan struct{})
-			go func() {
+			if !tc.waits {
+				// Were it to wait, the loan comes back after 10 s.
+				back := time.AfterFunc(10*time.Second, loan.Return)
 				tc.lookup(db, tc.key)
-				close(done)
-			}()
-			select {
-			case <-done:
-				if tc.waits {
-					t.Fatal("the lookup did not wait for the loan")
+				if !back.Stop() {
+					t.Fatal("the lookup waited for the loan")
 				}
-			case <-time.After(50 * time.Millisecond):
-				if !tc.waits {
-					t.Fatal("the lookup waits for the loan")
+			} else {
+				done := make(chan struct{})
+				go func() {
+					tc.lookup(db, tc.key)
+					close(done)
+				}()
+				select {
+				case <-done:
+					t.Fatal("the lookup did not wait for the loan")
+				case <-time.After(50 * time.Millisecond):
 				}
 				loan.Return()
 				select {
