@@ -40,8 +40,11 @@ type eventLoop struct {
 	epfd   int
 	wakefd int
 	events []unix.EpollEvent
-	done   chan struct{}
-	force  atomic.Bool // Shutdown's context expired: close without flushing
+	// raw: the loop may wait for events in raw system calls; quiet: the
+	// last such wait found none (wait).
+	raw, quiet bool
+	done       chan struct{}
+	force      atomic.Bool // Shutdown's context expired: close without flushing
 
 	conns     map[int]*conn
 	listeners map[int]*listener
@@ -136,10 +139,13 @@ func (l *eventLoop) run() {
 		_ = unix.Close(l.epfd)
 		_ = unix.Close(l.wakefd)
 	}()
+	if l.raw = reserveP(); l.raw {
+		defer rawWaiters.Add(-1)
+	}
 	e := l.e
 	timeout := -1
 	for {
-		n, err := unix.EpollWait(l.epfd, l.events, timeout)
+		n, err := l.wait(timeout)
 		if err != nil {
 			n = 0
 			if !errors.Is(err, unix.EINTR) {
@@ -170,6 +176,62 @@ func (l *eventLoop) run() {
 		l.inBatch = false
 		e.Mu.Unlock()
 	}
+}
+
+// maxRawWait bounds, in milliseconds, a wait for events made as a raw
+// system call (eventLoop.wait).
+const maxRawWait = 10
+
+// rawWaiters counts the event loops of the process that wait for events
+// in raw system calls, each keeping a P meanwhile (eventLoop.wait).
+var rawWaiters atomic.Int32
+
+// reserveP reports whether a new event loop may keep a P while it waits
+// for events: whether one P is left for every other goroutine once each
+// such loop has its own. A server process runs with a P more than its
+// processors (main.go): its one loop may; of several servers in one
+// process (tests), the first may.
+func reserveP() bool {
+	if rawWaiters.Add(1) < int32(runtime.GOMAXPROCS(0)) {
+		return true
+	}
+	rawWaiters.Add(-1)
+	return false
+}
+
+// wait waits up to timeout milliseconds (-1: no limit) for events.
+//
+// Through unix.EpollWait the runtime sees a system call and may give the
+// loop's P to another thread meanwhile. But the loop's goroutine, locked
+// to its thread, never goes through the Go scheduler, so the runtime's
+// monitor (sysmon) found it on the same P for over 10 ms at every look:
+// it took the P away in the middle of the loop's epoll_wait calls, the
+// loop then had to find a P again as each call returned, and sysmon,
+// having taken one, woke itself every few tens of microseconds: under a
+// GET load with no BGSAVE, 170 Ps taken and ~1,600 sysmon wake-ups a
+// second, each a processor woken for nothing. So while events keep
+// coming, a loop that may (l.raw, reserveP) waits in a raw system call
+// and keeps its P, as during its reads and writes: GET p99 during a
+// BGSAVE 33-38 us against 41-47 us (docs/benchmarks.md). Once a raw wait
+// found nothing for maxRawWait, the loop is quiet and waits through
+// unix.EpollWait again until the next event: a P kept by a sleeping loop
+// keeps sysmon awake (an idle server took 1.1% of a processor instead of
+// 0.2%). A raw wait still ends for the runtime: stopping the world (the
+// GC) or preempting the goroutine sends a signal to the thread, which
+// ends epoll_wait with EINTR; maxRawWait bounds it when no signal comes
+// (GODEBUG=asyncpreemptoff=1).
+func (l *eventLoop) wait(timeout int) (n int, err error) {
+	if !l.raw || l.quiet {
+		n, err = unix.EpollWait(l.epfd, l.events, timeout)
+		l.quiet = l.quiet && n == 0
+		return n, err
+	}
+	if timeout < 0 || timeout > maxRawWait {
+		timeout = maxRawWait
+	}
+	n, err = rawEpollWait(l.epfd, l.events, timeout)
+	l.quiet = n == 0 && err == nil
+	return n, err
 }
 
 // lock takes the engine lock for an iteration. Its other holders keep

@@ -6,10 +6,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/replikube/replikube/internal/redis/command"
 )
@@ -349,4 +352,84 @@ func TestLoopThreadName(t *testing.T) {
 		names = append(names, name)
 	}
 	t.Fatalf("no thread named event-loop among %v", names)
+}
+
+// TestReserveP: a loop waits for events in raw system calls, keeping its
+// P, only while a P is left for every other goroutine.
+func TestReserveP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	before := rawWaiters.Load()
+	runtime.GOMAXPROCS(int(before) + 2)
+	if !reserveP() {
+		t.Fatal("no raw wait with two Ps free")
+	}
+	if reserveP() {
+		t.Fatal("a raw wait took the last P")
+	}
+	rawWaiters.Add(-1)
+	runtime.GOMAXPROCS(int(before) + 1)
+	if reserveP() {
+		t.Fatal("a raw wait took the only P left")
+	}
+	if got := rawWaiters.Load(); got != before {
+		t.Fatalf("rawWaiters %d after the test, want %d", got, before)
+	}
+}
+
+// TestWaitGoesQuiet: a loop that may wait raw does so while events come,
+// and once a raw wait found none for maxRawWait waits through
+// unix.EpollWait again (a P kept by a sleeping loop keeps the runtime's
+// monitor awake), until the next event.
+func TestWaitGoesQuiet(t *testing.T) {
+	s, err := New(DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := newEventLoop(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(l.epfd)
+	defer unix.Close(l.wakefd)
+	l.raw = true
+	drain := func() {
+		var b [8]byte
+		_, _ = unix.Read(l.wakefd, b[:])
+	}
+	// A signal (the runtime preempting the goroutine) may end a raw
+	// wait early with EINTR, as in the loop, which then waits again.
+	wait := func() (int, error) {
+		for {
+			n, err := l.wait(-1)
+			if err != unix.EINTR {
+				return n, err
+			}
+		}
+	}
+
+	l.wake()
+	if n, err := wait(); n != 1 || err != nil || l.quiet {
+		t.Fatalf("raw wait with an event: n %d err %v quiet %v", n, err, l.quiet)
+	}
+	drain()
+	start := time.Now()
+	if n, err := wait(); n != 0 || err != nil || !l.quiet {
+		t.Fatalf("raw wait with no event: n %d err %v quiet %v", n, err, l.quiet)
+	}
+	if d := time.Since(start); d < maxRawWait*time.Millisecond {
+		t.Fatalf("the raw wait ended after %v, before maxRawWait", d)
+	}
+	// Quiet: the next wait goes through unix.EpollWait, for as long as
+	// it takes (here until the wake-up), and leaves quiet.
+	go func() {
+		time.Sleep(3 * maxRawWait * time.Millisecond)
+		l.wake()
+	}()
+	start = time.Now()
+	if n, err := wait(); n != 1 || err != nil || l.quiet {
+		t.Fatalf("quiet wait: n %d err %v quiet %v", n, err, l.quiet)
+	}
+	if d := time.Since(start); d < 3*maxRawWait*time.Millisecond {
+		t.Fatalf("the quiet wait ended after %v, before its event", d)
+	}
 }
