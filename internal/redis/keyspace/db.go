@@ -66,18 +66,14 @@ func (db *DB) removeExpired(key string) bool {
 	return true
 }
 
-// find returns the entry for key, settled (see Loan in snapshot.go).
-func (db *DB) find(key []byte) *KeyEntry {
-	e := db.dict.FindBytes(key)
-	if e != nil {
-		db.settleKey(e.Key)
-	}
-	return e
-}
+// find returns the entry for key, settled (see Loan in snapshot.go) for
+// a lookup that may change it.
+func (db *DB) find(key []byte) *KeyEntry { return db.findRead(key, changesEntry) }
 
-// findRead is find for a lookup that only reads the entry, changing at
-// most c (see settleRead): a GET of a string a snapshot's serialiser is
-// writing out goes on beside it instead of waiting for its batch.
+// findRead returns the entry for key, settled for a lookup that changes
+// at most c of it (see settleRead): a GET of a string a snapshot's
+// serialiser is writing out goes on beside it instead of waiting for its
+// batch.
 func (db *DB) findRead(key []byte, c change) *KeyEntry {
 	e := db.dict.FindBytes(key)
 	if e != nil {

@@ -245,9 +245,9 @@ func (db *DB) settleKey(key string) {
 	}
 }
 
-// settleRead is settle for a read of e: c is changesAccess for a read
-// that updates the access data, else changesNothing. Reads of a string
-// change nothing else; reads of any other type count as changesEntry.
+// settleRead is settle for a lookup of e that changes c of it. Reads of a
+// string change nothing but, at most, its access data; reads of any other
+// type count as changesEntry.
 func (db *DB) settleRead(e *KeyEntry, c change) {
 	if len(db.ks.loans) == 0 {
 		return
