@@ -198,12 +198,17 @@ func (j *snapJob) feed() {
 // per second) made the loop's thread compete with the clients for the
 // processors.
 func (s *Server) requestBatch(job *snapJob, i int) {
-	if s.eng.Mu.TryLock() {
-		job.claim(i)
-		s.eng.Mu.Unlock()
-		return
-	}
 	job.want <- i
+	s.tryFeed(job)
+}
+
+// tryFeed claims the batch the serialiser asks for, if it does and the
+// engine lock is free; it never waits for the lock.
+func (s *Server) tryFeed(job *snapJob) {
+	if s.eng.Mu.TryLock() {
+		job.feed()
+		s.eng.Mu.Unlock()
+	}
 }
 
 // nextBatch returns the slot of the batch requested last, once claimed.
@@ -220,10 +225,7 @@ func (s *Server) nextBatch(job *snapJob) int {
 			return true
 		default:
 		}
-		if s.eng.Mu.TryLock() {
-			job.feed() // unless the loop claimed it meanwhile
-			s.eng.Mu.Unlock()
-		}
+		s.tryFeed(job) // unless the loop claimed it meanwhile
 		return false
 	})
 	if !claimed {
